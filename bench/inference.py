@@ -1,0 +1,145 @@
+"""CPU inference speed of rwkv_zero against the official `rwkv` package, on the same random weights, in one run.
+
+    python bench/inference.py                      # L=6, C=512, V=65536, float32, prompt of 256 tokens
+    python bench/inference.py --n-layer 12 --n-embd 768 --prompt 512 --tokens 64 --repeats 5
+
+Measures, for both implementations:
+  - RNN mode: tokens/s generating one token at a time (batch 1), from a state;
+  - GPT-mode prefill: tokens/s reading a prompt of --prompt tokens (only the last token's logits, as both
+    packages do when reading a prompt);
+and prints their ratios (rwkv_zero / official; > 1 means rwkv_zero is faster). It also measures the memory
+bandwidth with a large tensor copy (and a large read) and prints the floor of RNN mode: each token reads every
+weight matrix once, so tokens/s <= bandwidth / bytes of weights. Diagnostic rows show GPT-mode prefill with other
+WKV forms (chapter 01's recurrent loop and chunked form) and with no WKV at all (the ceiling any WKV could reach:
+the rest of the pass alone). Timings are best-of-N after a warm-up; the machine may be shared.
+"""
+import argparse, os, sys, tempfile, time
+from pathlib import Path
+
+os.environ.setdefault('RWKV_JIT_ON', '1')          # the official package reads this at import
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_
+from rwkv_zero.time_mix import WKVState, wkv_recurrent
+
+
+def best_time(fn, repeats, warmup=1):
+    "Best wall time of `fn()` over `repeats` runs, after `warmup` runs."
+    for _ in range(warmup): fn()
+    best = float('inf')
+    for _ in range(repeats):
+        t0 = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def best_times(fns: dict, repeats, warmup=1):
+    "Best wall time of each function, the runs interleaved (a busy machine then slows all of them alike)."
+    for f in fns.values():
+        for _ in range(warmup): f()
+    best = {name: float('inf') for name in fns}
+    for _ in range(repeats):
+        for name, f in fns.items():
+            t0 = time.perf_counter(); f(); best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def memory_bandwidth(mbytes=512, repeats=5):
+    "Bytes/s of a large tensor copy (read + write counted) and of a large read (a sum), best of `repeats`."
+    a = torch.ones(mbytes * 2**20 // 4, dtype=torch.float32)
+    b = torch.empty_like(a)
+    nbytes = a.numel() * a.element_size()
+    t_copy = best_time(lambda: b.copy_(a), repeats)
+    t_read = best_time(lambda: a.sum(), repeats)
+    return 2 * nbytes / t_copy, nbytes / t_read
+
+
+def bytes_per_token(model):
+    "Bytes of weights read to generate one token in RNN mode: all matrices but the embedding, one embedding row."
+    n = 0
+    for name, p in model.named_parameters():
+        n += (p.shape[1] if name == 'emb.weight' else p.numel()) * p.element_size()
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--n-layer', type=int, default=6)
+    ap.add_argument('--n-embd', type=int, default=512)
+    ap.add_argument('--vocab', type=int, default=65536)
+    ap.add_argument('--prompt', type=int, default=256, help='prompt length for the prefill timing')
+    ap.add_argument('--tokens', type=int, default=32, help='tokens per RNN-mode timing run')
+    ap.add_argument('--repeats', type=int, default=5, help='best of N')
+    ap.add_argument('--threads', type=int, default=0, help='torch threads (0: leave the default)')
+    ap.add_argument('--no-official', action='store_true', help='time rwkv_zero only')
+    args = ap.parse_args()
+    if args.threads: torch.set_num_threads(args.threads)
+
+    cfg = RWKVConfig(vocab_size=args.vocab, n_layer=args.n_layer, n_embd=args.n_embd)
+    model = randomize_weights_(RWKV(cfg, init_weights=False), seed=0).eval()
+    print(f"config: {cfg}; float32; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    g = torch.Generator().manual_seed(0)
+    prompt = torch.randint(0, cfg.vocab_size, (1, args.prompt), generator=g)
+    gen = torch.randint(0, cfg.vocab_size, (args.tokens,), generator=g).tolist()
+
+    off = None
+    if not args.no_official:
+        from rwkv.model import RWKV as OfficialRWKV
+        with tempfile.TemporaryDirectory() as d:
+            path = model.save_official(Path(d)/'bench.pth')
+            off = OfficialRWKV(str(path), strategy='cpu fp32', verbose=False)
+
+    def no_wkv(w, u, k, v, state=None):                  # diagnostic only: a WKV that costs nothing
+        return v, (state if state is not None else WKVState.fresh(k.shape[0], k.shape[2], device=k.device))
+
+    with torch.inference_mode():
+        _, state0 = model.prefill(prompt[:, :8])
+        def ours_rnn():
+            st = state0
+            for t in gen: _, st = model.step(torch.tensor([t]), st)
+        rnn = {'ours': ours_rnn}
+        pre = {'ours': lambda: model.prefill(prompt),                       # the default on CPU: wkv_prefill
+               'ours_recurrent': lambda: model.prefill(prompt, wkv=wkv_recurrent),
+               'ours_chunked': lambda: model.prefill(prompt, wkv=None),     # each block's att.wkv: chunked
+               'ours_no_wkv': lambda: model.prefill(prompt, wkv=no_wkv)}    # the rest of the pass alone
+        if off is not None:
+            _, off_state0 = off.forward(prompt[0, :8].tolist(), None)
+            def off_rnn():
+                st = [s.clone() for s in off_state0]        # it replaces list entries: keep ours intact
+                for t in gen: _, st = off.forward([t], st)
+            rnn['official'] = off_rnn
+            pre['official'] = lambda: off.forward(prompt[0].tolist(), None)
+        t_rnn, t_pre = best_times(rnn, args.repeats), best_times(pre, args.repeats)
+        if off is not None:
+            ours_last, _ = model.prefill(prompt)
+            off_last, _ = off.forward(prompt[0].tolist(), None)
+            err = ((off_last - ours_last[0]).abs().max() / off_last.std()).item()
+            print(f"same weights, same last logits after the prompt: max |diff| / std = {err:.1e}")
+
+    bw_copy, bw_read = memory_bandwidth()
+    bw = max(bw_copy, bw_read)                             # the best rate at which this machine moved memory
+    nbytes = bytes_per_token(model)
+    floor = bw / nbytes
+    ours_rnn_tps = args.tokens / t_rnn['ours']
+
+    T = args.prompt
+    rows = [('RNN mode, tokens/s (batch 1)', args.tokens / t_rnn['ours'], t_rnn.get('official')),
+            (f'GPT-mode prefill, tokens/s (T={T})', T / t_pre['ours'], t_pre.get('official')),
+            ('  prefill, WKV = wkv_recurrent', T / t_pre['ours_recurrent'], t_pre.get('official')),
+            ('  prefill, WKV = chunked (att.wkv)', T / t_pre['ours_chunked'], t_pre.get('official')),
+            ('  prefill without any WKV (ceiling)', T / t_pre['ours_no_wkv'], t_pre.get('official'))]
+    print()
+    print(f"| {'measure':<40} | {'rwkv_zero':>10} | {'official':>10} | {'ratio':>6} |")
+    print(f"|{'-'*42}|{'-'*12}|{'-'*12}|{'-'*8}|")
+    for i, (name, ours, off_t) in enumerate(rows):
+        if off_t is None: print(f"| {name:<40} | {ours:>10.1f} | {'-':>10} | {'-':>6} |"); continue
+        theirs = (args.tokens if i == 0 else T) / off_t
+        print(f"| {name:<40} | {ours:>10.1f} | {theirs:>10.1f} | {ours / theirs:>5.2f}x |")
+    print()
+    print(f"memory bandwidth, 512 MiB: copy {bw_copy / 1e9:.1f} GB/s (read + write), read {bw_read / 1e9:.1f} GB/s (a sum)")
+    print(f"weights read per RNN-mode token: {nbytes / 1e6:.1f} MB -> floor {nbytes / bw * 1e3:.1f} ms/token, "
+          f"at most {floor:.1f} tokens/s; rwkv_zero reaches {ours_rnn_tps / floor:.0%} of that bound")
+
+
+if __name__ == '__main__':
+    main()
