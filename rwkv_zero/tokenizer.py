@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['WORLD_VOCAB_FILE', 'WORLD_VOCAB_SIZE', 'BEST', 'world_vocab_path', 'parse_vocab_line', 'read_vocab',
-           'encode_reference', 'build_trie', 'encode_trie', 'encode_cached', 'TrieTokenizer', 'world_tokenizer',
-           'StreamDecoder', 'plot_tokenizer_penalty']
+           'encode_reference', 'build_trie', 'encode_trie', 'TrieTokenizer', 'world_tokenizer', 'StreamDecoder',
+           'plot_tokenizer_penalty']
 
-# %% ../nbs/00_tokenizer.ipynb #7a14708d
-import ast, codecs, contextlib, functools, gc, importlib.util, os, re, tempfile
+# %% ../nbs/00_tokenizer.ipynb #6b12dcd7
+import ast, codecs, contextlib, functools, gc, importlib.util, os, tempfile
 from collections import Counter
 from pathlib import Path
 
-# %% ../nbs/00_tokenizer.ipynb #e3a0f112
+# %% ../nbs/00_tokenizer.ipynb #9d423743
 WORLD_VOCAB_FILE = 'rwkv_vocab_v20230424.txt'
 WORLD_VOCAB_SIZE = 65536  # rows of the World models' embedding; the file uses ids 1..65529, id 0 is end-of-text
 
@@ -27,7 +27,7 @@ def world_vocab_path() -> Path:
         if path.exists(): return path
     raise FileNotFoundError(f'{WORLD_VOCAB_FILE} not found in the rwkv package at {list(spec.submodule_search_locations)}')
 
-# %% ../nbs/00_tokenizer.ipynb #bb25f83d
+# %% ../nbs/00_tokenizer.ipynb #53636465
 def parse_vocab_line(line: str, lineno: int = 0, fname: str = 'vocab') -> tuple[int, bytes]:
     "Parse one `<id> <literal> <length>` line of an official vocabulary file into `(id, token_bytes)`."
     where = f'{fname} line {lineno}'
@@ -76,7 +76,7 @@ def read_vocab(path) -> dict[int, bytes]:
             tokens[idx], seen[tok] = tok, idx
     return tokens
 
-# %% ../nbs/00_tokenizer.ipynb #cb2cf824
+# %% ../nbs/00_tokenizer.ipynb #c0902a09
 def encode_reference(data: bytes, token2id: dict[bytes, int], max_len: int) -> list[int]:
     "Greedy longest match, the obvious way: at each position try the longest candidate first."
     ids, i = [], 0
@@ -88,7 +88,7 @@ def encode_reference(data: bytes, token2id: dict[bytes, int], max_len: int) -> l
         ids.append(tid); i += L
     return ids
 
-# %% ../nbs/00_tokenizer.ipynb #4caf311c
+# %% ../nbs/00_tokenizer.ipynb #7dffa568
 BEST = 256  # key of the (id, tail) pair in a trie node; bytes are 0..255 so it never clashes
 
 def build_trie(tokens: dict[int, bytes]) -> dict:
@@ -106,7 +106,7 @@ def build_trie(tokens: dict[int, bytes]) -> dict:
             node[BEST] = (tid, b'')
     return root
 
-# %% ../nbs/00_tokenizer.ipynb #0f804307
+# %% ../nbs/00_tokenizer.ipynb #bb5c6a77
 def _walk(root: dict, data: bytes, out: list, node: dict | None = None) -> dict:
     "Feed `data` through the trie from `node` (default: the root), appending finished token ids to `out`; return the node where it stops."
     if node is None: node = root
@@ -132,29 +132,7 @@ def encode_trie(root: dict, data: bytes) -> list[int]:
     out = []
     return _finish(root, _walk(root, data, out), out)
 
-# %% ../nbs/00_tokenizer.ipynb #c080ff8f
-_CHUNK = re.compile(rb' ?[^\s]+|\s+')   # a word with its leading space, or a run of whitespace: covers every byte
-
-def encode_cached(root: dict, data: bytes, cache: dict, max_chunk: int = 32, max_entries: int = 100_000) -> list[int]:
-    "Same ids as `encode_trie`, remembering in `cache` the ids of each chunk fed from the root."
-    out, node = [], root
-    for chunk in _CHUNK.findall(data):
-        if node is not root:                       # a match is still open from the previous chunk
-            tid, tail = node[BEST]
-            if tail or chunk[0] in node:           # ... and it goes on into this chunk: walk it byte by byte
-                node = _walk(root, chunk, out, node); continue
-            out.append(tid); node = root           # ... or it ends here, and this chunk starts from the root
-        hit = cache.get(chunk)
-        if hit is None:
-            if len(chunk) > max_chunk:             # long chunks (e.g. Chinese text has no spaces) are not kept
-                node = _walk(root, chunk, out); continue
-            if len(cache) >= max_entries: cache.clear()
-            ids = []
-            hit = cache[chunk] = (ids, _walk(root, chunk, ids))
-        out.extend(hit[0]); node = hit[1]
-    return _finish(root, node, out)
-
-# %% ../nbs/00_tokenizer.ipynb #114a7d25
+# %% ../nbs/00_tokenizer.ipynb #95ecc044
 class TrieTokenizer:
     "Byte-level greedy-longest-match tokenizer: the RWKV World tokenizer's algorithm. Id 0 is end-of-text."
     def __init__(self, tokens: dict[int, bytes], vocab_size: int | None = None):
@@ -169,7 +147,6 @@ class TrieTokenizer:
         if len(self.token2id) != len(tokens): raise ValueError('two ids share the same token bytes')
         self.max_len = max(map(len, tokens.values()), default=0)
         self._root = build_trie(tokens)
-        self._cache = {}   # chunk -> (ids, open node), see encode_cached
 
     @classmethod
     def from_file(cls, path, vocab_size: int | None = None):
@@ -184,7 +161,7 @@ class TrieTokenizer:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f'encode_bytes takes bytes, got {type(data).__name__}')
         data = bytes(data)
-        try: return encode_cached(self._root, data, self._cache)
+        try: return encode_trie(self._root, data)
         except (KeyError, TypeError): return encode_reference(data, self.token2id, self.max_len)  # raises a clear error
 
     def encode(self, text: str) -> list[int]:
@@ -219,7 +196,7 @@ class TrieTokenizer:
         "Text of a sequence of token ids; bytes that are not valid UTF-8 become U+FFFD, the rest is kept."
         return self.decode_bytes(ids).decode('utf-8', errors='replace')
 
-# %% ../nbs/00_tokenizer.ipynb #2d09fde3
+# %% ../nbs/00_tokenizer.ipynb #a165b06b
 @functools.lru_cache(maxsize=8)
 def _world_tokenizer(path: str) -> TrieTokenizer: return TrieTokenizer.from_file(path, vocab_size=WORLD_VOCAB_SIZE)
 
@@ -227,7 +204,7 @@ def world_tokenizer(path=None) -> TrieTokenizer:
     "The RWKV World tokenizer (65536 ids, id 0 = end-of-text) from the `rwkv` package's vocabulary file, or from `path`. Cached: treat it as read-only."
     return _world_tokenizer(str(Path(path) if path is not None else world_vocab_path()))
 
-# %% ../nbs/00_tokenizer.ipynb #cad17ebe
+# %% ../nbs/00_tokenizer.ipynb #cbbfd2f1
 class StreamDecoder:
     "Decode token ids one at a time: `feed(id)` returns the newly completed characters, `flush()` the rest."
     def __init__(self, tokenizer: TrieTokenizer):
@@ -249,7 +226,7 @@ def _stream_decoder(self) -> StreamDecoder:
     return StreamDecoder(self)
 TrieTokenizer.stream_decoder = _stream_decoder
 
-# %% ../nbs/00_tokenizer.ipynb #92b3e77d
+# %% ../nbs/00_tokenizer.ipynb #c6c1c03f
 def _token_literal(tok: bytes) -> str:
     try: return repr(tok.decode('utf-8'))
     except UnicodeDecodeError: return repr(tok)
@@ -268,7 +245,7 @@ def _save(self, path):
     return path
 TrieTokenizer.save = _save
 
-# %% ../nbs/00_tokenizer.ipynb #a0089a73
+# %% ../nbs/00_tokenizer.ipynb #92b90422
 def plot_tokenizer_penalty(counts: dict, per: str = 'chars'):
     "Grouped bar chart of tokens per character for each language and tokenizer: `counts[lang][tokenizer]` = number of tokens, `counts[lang][per]` = the text's length."
     import matplotlib.pyplot as plt
@@ -286,7 +263,7 @@ def plot_tokenizer_penalty(counts: dict, per: str = 'chars'):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_tokenizer.ipynb #7352e815
+# %% ../nbs/00_tokenizer.ipynb #776f010d
 def _from_corpus(cls, text, vocab_size: int = 512):
     "Learn a small vocabulary from `text` (str or bytes): end-of-text, the 256 bytes, then merges of frequent token pairs."
     if vocab_size < 257: raise ValueError(f'vocab_size must be at least 257 (end-of-text + 256 bytes), got {vocab_size}')
