@@ -197,7 +197,7 @@ def _wkv_chunks(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState) -> 
     return (num / den).transpose(2, 3), WKVState(aa, bb, pp)
 
 def wkv_chunked(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | None = None,
-                chunk_len: int = 32) -> tuple[Tensor, WKVState]:
+                chunk_len: int = 8) -> tuple[Tensor, WKVState]:
     "WKV in chunks of `chunk_len` tokens, the state carried between them. w, u (C,); k, v (B, T, C) -> y (B, T, C), WKVState."
     if isinstance(chunk_len, bool) or not isinstance(chunk_len, int) or chunk_len < 1:
         raise ValueError(f"chunk_len must be a positive int, got {chunk_len!r}")
