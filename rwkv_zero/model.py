@@ -396,6 +396,10 @@ def _load_state_dict_file(path) -> dict:
     if not path.exists() and path.suffix != '.pth' and path.with_name(path.name + '.pth').exists():
         path = path.with_name(path.name + '.pth')                     # the official package drops '.pth'
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    with open(path, 'rb') as f: head = f.read(4)
+    if not (head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'):  # torch.save writes a zip archive (or an old-style pickle)
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint: a .pth file is a zip archive or a pickle, "
+                              f"this file starts with {head!r}")
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:                                # weights_only refused an object
