@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['WORLD_VOCAB_FILE', 'WORLD_VOCAB_SIZE', 'BEST', 'world_vocab_path', 'parse_vocab_line', 'read_vocab',
-           'encode_reference', 'build_trie', 'encode_trie', 'TrieTokenizer', 'world_tokenizer', 'StreamDecoder',
-           'plot_tokenizer_penalty']
+           'encode_reference', 'build_trie', 'encode_trie', 'link_tails', 'encode_linked', 'TrieTokenizer',
+           'world_tokenizer', 'StreamDecoder', 'plot_tokenizer_penalty']
 
 # %% ../nbs/00_tokenizer.ipynb #6b12dcd7
 import ast, codecs, contextlib, functools, gc, importlib.util, os, tempfile
@@ -132,6 +132,53 @@ def encode_trie(root: dict, data: bytes) -> list[int]:
     out = []
     return _finish(root, _walk(root, data, out), out)
 
+# %% ../nbs/00_tokenizer.ipynb #cbed3dec
+_ONE_BYTE = [bytes((c,)) for c in range(256)]   # _ONE_BYTE[c] == bytes((c,)), without building a tuple each time
+
+def link_tails(root: dict) -> dict:
+    "In place: replace each tail that is a path of the trie by its node, in the `(id, tail)` pairs of `build_trie`'s trie."
+    with _no_gc():
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            stack.extend(child for c, child in node.items() if c != BEST)
+            best = node[BEST]
+            if best is None or not best[1]: continue
+            tail_node = root
+            for c in best[1]:
+                tail_node = tail_node.get(c)
+                if tail_node is None: break
+            if tail_node is not None: node[BEST] = (best[0], tail_node)
+    return root
+
+def _walk_linked(root: dict, data: bytes, out: list, node: dict | None = None) -> dict:
+    "`_walk` for a trie linked by `link_tails`: a tail is `b''`, a node (jump there) or, rarely, bytes to feed again."
+    if node is None: node = root
+    append = out.append
+    for c in data:
+        if c in node:                 # the next byte extends the current match
+            node = node[c]; continue
+        tid, tail = node[BEST]        # it does not: the longest token on the path is finished
+        append(tid)
+        if not tail: node = root[c]                       # the usual case: the next token starts with c
+        elif tail.__class__ is dict:                      # a linked tail: we already stand after it
+            if c in tail: node = tail[c]
+            else: node = _walk_linked(root, _ONE_BYTE[c], out, tail)
+        else: node = _walk_linked(root, tail + _ONE_BYTE[c], out)
+    return node
+
+def encode_linked(root: dict, data: bytes) -> list[int]:
+    "Greedy longest match in one pass over `data` with a trie linked by `link_tails` (same ids as `encode_trie`)."
+    out = []
+    node = _walk_linked(root, data, out)
+    while node is not root:           # the end of the data ends the open match, and then its tail
+        tid, tail = node[BEST]
+        out.append(tid)
+        if not tail: node = root
+        elif tail.__class__ is dict: node = tail
+        else: node = _walk_linked(root, tail, out)
+    return out
+
 # %% ../nbs/00_tokenizer.ipynb #95ecc044
 class TrieTokenizer:
     "Byte-level greedy-longest-match tokenizer: the RWKV World tokenizer's algorithm. Id 0 is end-of-text."
@@ -146,7 +193,7 @@ class TrieTokenizer:
         self.token2id = {tok: i for i, tok in tokens.items()}
         if len(self.token2id) != len(tokens): raise ValueError('two ids share the same token bytes')
         self.max_len = max(map(len, tokens.values()), default=0)
-        self._root = build_trie(tokens)
+        self._root = link_tails(build_trie(tokens))
 
     @classmethod
     def from_file(cls, path, vocab_size: int | None = None):
@@ -161,7 +208,7 @@ class TrieTokenizer:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f'encode_bytes takes bytes, got {type(data).__name__}')
         data = bytes(data)
-        try: return encode_trie(self._root, data)
+        try: return encode_linked(self._root, data)
         except (KeyError, TypeError): return encode_reference(data, self.token2id, self.max_len)  # raises a clear error
 
     def encode(self, text: str) -> list[int]:
