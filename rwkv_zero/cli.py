@@ -4,8 +4,10 @@
 
 # %% ../nbs/05b_cli.ipynb #da97146b
 from __future__ import annotations
-import argparse, dataclasses, datetime, json, math, os, sys, tempfile, time
+import argparse, dataclasses, datetime, json, math, os, sys, time
 from pathlib import Path
+
+from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['PROG', 'pos_int', 'nonneg_int', 'pos_float', 'nonneg_float', 'prob', 'vocab_int', 'CLIError', 'load_tokenizer_for',
@@ -52,13 +54,8 @@ def _default_run_dir() -> Path:
     return path
 
 def _write_json(path: Path, obj):
-    "Write JSON atomically (temporary file in the same folder, then os.replace)."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: json.dump(obj, f, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write JSON atomically (chapter 00's `atomic_write`)."
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str), encoding='utf-8'))
 
 def _read_run(run_dir: Path) -> dict:
     path = run_dir/'run.json'

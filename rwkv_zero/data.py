@@ -4,11 +4,13 @@
 
 # %% ../nbs/04_data.ipynb #4ea3442d
 from __future__ import annotations
-import hashlib, math, os, tempfile, urllib.error, urllib.request
+import hashlib, math, os, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
+from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['SHAKESPEARE_URL', 'SHAKESPEARE_SHA256', 'SHAKESPEARE_BYTES', 'CORPORA', 'data_dir', 'cache_dir', 'pydoc_text',
@@ -68,13 +70,7 @@ def fetch_file(url: str, dest, sha256: str, timeout: float = 30.0) -> Path:
         raise ValueError(f'checksum mismatch for {url}: expected SHA-256 {sha256}, got {got} ({len(data):,} bytes). '
                          f'The download is damaged or the file changed; nothing was saved to {dest}.')
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return dest
+    return atomic_write(dest, lambda tmp: Path(tmp).write_bytes(data))
 
 def shakespeare_text(download: bool = True) -> str:
     "Tiny Shakespeare from the cache, downloaded (and SHA-256 checked) on first use when `download`."
@@ -181,9 +177,7 @@ def encode_corpus(text: str, tokenizer, cache: bool = True, cache_path=None) -> 
         ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         if cache:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp'); os.close(fd)
-            try: torch.save(ids.to(torch.int32), tmp); os.replace(tmp, path)
-            except BaseException: Path(tmp).unlink(missing_ok=True); raise
+            atomic_write(path, lambda tmp: torch.save(ids.to(torch.int32), tmp))
     _TOKENS[key] = ids
     return ids
 

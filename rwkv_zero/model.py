@@ -5,7 +5,7 @@
 # %% ../nbs/03_model.ipynb #cd330da1
 from __future__ import annotations
 
-import math, os, pickle, tempfile
+import math, os, pickle
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .time_mix import TimeMix, WKVState, wkv_chunked, wkv_recurrent
 from .channel_mix import ChannelMix
+from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['LN_EPS', 'RWKVConfig', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'wkv_prefill', 'rnn_logits',
@@ -53,20 +54,6 @@ class LayerState(NamedTuple):
     ffn_x: torch.Tensor  # (B, C) channel-mix input (after ln2) at the last token
 
 # %% ../nbs/03_model.ipynb #f281cd70
-def _atomic_torch_save(obj, path) -> Path:
-    "torch.save `obj` to `path` through a temporary file in the same folder and os.replace."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-    return path
-
-# %% ../nbs/03_model.ipynb #7ebe82aa
 class RWKVState:
     "The RNN state of an RWKV model: one `LayerState` per block, each field (B, C)."
     def __init__(self, layers): self.layers = list(layers)
@@ -116,7 +103,7 @@ class RWKVState:
 
     def save(self, path) -> Path:
         "Save atomically (temporary file + os.replace) as plain tensors."
-        return _atomic_torch_save({k: v.detach().cpu().contiguous() for k, v in self.to_dict().items()}, path)
+        return atomic_write(path, lambda tmp: torch.save({k: v.detach().cpu().contiguous() for k, v in self.to_dict().items()}, tmp))
 
     @classmethod
     def load(cls, path, map_location='cpu') -> RWKVState:
@@ -460,7 +447,7 @@ def _from_official(cls, path_or_state_dict, dtype=torch.float32) -> RWKV:
 def _save_official(self, path, dtype=None) -> Path:
     "Write the weights in the official key layout (atomic); `dtype` e.g. torch.bfloat16 like official files."
     sd = {k: v.detach().to('cpu', dtype or v.dtype).contiguous().clone() for k, v in self.state_dict().items()}
-    return _atomic_torch_save(sd, path)
+    return atomic_write(path, lambda tmp: torch.save(sd, tmp))
 
 RWKV.from_official, RWKV.save_official = _from_official, _save_official
 

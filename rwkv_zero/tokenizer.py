@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WORLD_VOCAB_FILE', 'WORLD_VOCAB_SIZE', 'BEST', 'world_vocab_path', 'parse_vocab_line', 'read_vocab',
            'encode_reference', 'build_trie', 'encode_trie', 'link_tails', 'encode_linked', 'TrieTokenizer',
-           'world_tokenizer', 'StreamDecoder', 'plot_tokenizer_penalty']
+           'world_tokenizer', 'StreamDecoder', 'atomic_write', 'plot_tokenizer_penalty']
 
 # %% ../nbs/00_tokenizer.ipynb #6b12dcd7
 import ast, codecs, contextlib, functools, gc, importlib.util, os, tempfile
@@ -278,18 +278,21 @@ def _token_literal(tok: bytes) -> str:
     try: return repr(tok.decode('utf-8'))
     except UnicodeDecodeError: return repr(tok)
 
+def atomic_write(path, write) -> Path:
+    "Call `write(tmp)` on a temporary path next to `path`, then rename it onto `path`: readers see the old file or the new one, never half of one."
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name + '.', suffix='.tmp'); os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)            # atomic on POSIX and Windows (same folder, same file system)
+    except BaseException:                # including KeyboardInterrupt: leave no temporary file behind
+        Path(tmp).unlink(missing_ok=True); raise
+    return path
+
 def _save(self, path):
     "Write the vocabulary in the official format (`<id> <literal> <byte length>` per line), atomically."
-    path = Path(path)
-    lines = [f'{i} {_token_literal(t)} {len(t)}\n' for i, t in enumerate(self.id2bytes) if t]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='\n') as f: f.writelines(lines)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-    return path
+    text = ''.join(f'{i} {_token_literal(t)} {len(t)}\n' for i, t in enumerate(self.id2bytes) if t)
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8', newline='\n'))
 TrieTokenizer.save = _save
 
 # %% ../nbs/00_tokenizer.ipynb #92b90422

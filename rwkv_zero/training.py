@@ -4,12 +4,14 @@
 
 # %% ../nbs/05_training.ipynb #5096d387
 from __future__ import annotations
-import math, os, random, signal, tempfile, threading, time, warnings
+import math, os, random, signal, threading, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from .tokenizer import atomic_write
 
 # %% auto #0
 __all__ = ['LR_SCALE', 'STATE_VERSION', 'train_minimal', 'param_groups', 'lr_factor', 'L2Wrap', 'evaluate', 'TrainConfig',
@@ -135,28 +137,21 @@ class TrainResult:
 # %% ../nbs/05_training.ipynb #adbfeebf
 STATE_VERSION = 1
 
-def _atomic_write(path: Path, write):
-    "Call `write(tmp_path)` on a temp file next to `path`, then `os.replace` it to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.stem + '-', suffix=path.suffix); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-
 def _sha256(path) -> str:
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 def save_checkpoint(run_dir, model, optimizer, scheduler, generator, result: TrainResult, cfg: TrainConfig) -> Path:
     "Write `model.pth` (official layout when the model has `save_official`) and `train_state.pt` atomically."
-    run_dir = Path(run_dir)
-    save = getattr(model, 'save_official', None)
-    _atomic_write(run_dir/'model.pth', save if save is not None else (lambda p: torch.save(model.state_dict(), p)))
+    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, 'save_official'): model.save_official(run_dir/'model.pth')     # atomic itself
+    else: atomic_write(run_dir/'model.pth', lambda p: torch.save(model.state_dict(), p))
     state = dict(version=STATE_VERSION, step=result.step, losses=list(result.losses), val_losses=list(result.val_losses),
                  lrs=list(result.lrs), tokens=result.tokens, seconds=result.seconds,
                  optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), generator=generator.get_state(),
                  torch_rng=torch.get_rng_state(), python_rng=random.getstate(), config=asdict(cfg),
                  model_sha256=_sha256(run_dir/'model.pth'))
-    _atomic_write(run_dir/'train_state.pt', lambda p: torch.save(state, p))
+    atomic_write(run_dir/'train_state.pt', lambda p: torch.save(state, p))
     return run_dir
 
 def load_train_state(run_dir) -> dict:
