@@ -122,7 +122,9 @@ def _prepare(corpus, vocab_size, run_dir: Path, resume: bool, out):
 def _fit(model, data, cfg, run_dir: Path, resume: bool, corpus, meta: dict, out):
     "Train, then write run.json and loss.png; returns (result, validation loss, unigram baseline)."
     from rwkv_zero.data import unigram_loss
-    from rwkv_zero.training import train, evaluate
+    from rwkv_zero.training import train, evaluate, load_train_state
+    if resume and (done := load_train_state(run_dir)['step']) >= cfg.steps:
+        print(f"the run is already at step {done} of --steps {cfg.steps}: nothing to train (raise --steps to go on)", file=out)
     res = train(model, data, cfg, run_dir=run_dir, resume=resume, log=lambda *a: print(*a, file=out))
     if not res.val_losses or res.val_losses[-1][0] != res.step:     # interrupted between validations
         res.val_losses.append((res.step, evaluate(model, data, cfg.batch_size, cfg.ctx_len, cfg.eval_batches)))
