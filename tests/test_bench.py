@@ -1,0 +1,26 @@
+"""Smoke tests for the benchmarks in bench/: each script runs end to end at a tiny size, so an API change in the
+package cannot silently break them. Speed is never asserted here (rule: speed lives in the benchmarks)."""
+import subprocess, sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {
+    'tokenizer.py': ['--kb', '20', '--repeats', '1'],
+    'inference.py': ['--n-layer', '1', '--n-embd', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4', '--repeats', '1'],
+    'training.py': ['--n-embd', '16', '--vocab', '64', '--ctx-lens', '16', '--tokens-per-step', '64', '--warmup', '1',
+                    '--steps', '1', '--repeats', '1', '--chunk-lens', '8'],
+    'generation_cost.py': ['--tokens', '32', '--n_layer', '1', '--n_embd', '32', '--vocab', '256'],
+    'wkv_forms.py': ['--reps', '1'],
+}
+
+def test_every_bench_has_a_smoke_test():
+    assert sorted(p.name for p in (ROOT/'bench').glob('*.py')) == sorted(TINY)
+
+@pytest.mark.parametrize('script', sorted(TINY))
+def test_bench_runs(script):
+    res = subprocess.run([sys.executable, str(ROOT/'bench'/script), *TINY[script]], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert res.returncode == 0, f'{script} failed:\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}'
+    assert res.stdout.strip(), f'{script} printed nothing'
