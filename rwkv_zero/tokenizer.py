@@ -107,10 +107,9 @@ def build_trie(tokens: dict[int, bytes]) -> dict:
     return root
 
 # %% ../nbs/00_tokenizer.ipynb #bb5c6a77
-def _walk(root: dict, data: bytes, out: list, node: dict | None = None) -> dict:
-    "Feed `data` through the trie from `node` (default: the root), appending finished token ids to `out`; return the node where it stops."
-    if node is None: node = root
-    append = out.append
+def _walk(root: dict, data: bytes, out: list) -> dict:
+    "Feed `data` through the trie from the root, appending finished token ids to `out`; return the node where it stops."
+    node, append = root, out.append
     for c in data:
         if c in node:                 # the next byte extends the current match
             node = node[c]; continue
