@@ -13,6 +13,7 @@ TINY = {
                     '--steps', '1', '--repeats', '1', '--chunk-lens', '8'],
     'generation_cost.py': ['--tokens', '32', '--n_layer', '1', '--n_embd', '32', '--vocab', '256'],
     'wkv_forms.py': ['--reps', '1'],
+    'wkv_gpu.py': ['--interpret', '--B', '2', '--T', '16', '--C', '8', '--reps', '1'],
 }
 
 def test_every_bench_has_a_smoke_test():
