@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .tokenizer import atomic_write
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['SHAKESPEARE_URL', 'SHAKESPEARE_SHA256', 'SHAKESPEARE_BYTES', 'CORPORA', 'data_dir', 'cache_dir', 'pydoc_text',
@@ -95,8 +95,10 @@ def load_corpus(name_or_path='pydoc') -> str:
     data = path.read_bytes()
     try: return data.decode('utf-8')
     except UnicodeDecodeError as e:
-        raise ValueError(f'{path} is not UTF-8 text (bad byte {data[e.start]:#04x} at offset {e.start}); '
-                         f'convert it first, e.g. `iconv -f latin1 -t utf-8`') from None
+        utf16 = data[:2] in (b'\xff\xfe', b'\xfe\xff') or data[:200].count(0) > len(data[:200]) // 4   # a BOM, or NULs between letters
+        guess = 'UTF-16' if utf16 else 'latin1'
+        raise ValueError(f'{path} is not UTF-8 text (bad byte {data[e.start]:#04x} at offset {e.start}); it looks like '
+                         f'{guess}: convert it first, e.g. `iconv -f {guess} -t utf-8 {path.name} > {path.stem}-utf8.txt`') from None
 
 # %% ../nbs/04_data.ipynb #ae6994c5
 def _gen(seed) -> torch.Generator: return torch.Generator().manual_seed(int(seed))
