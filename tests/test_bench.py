@@ -14,6 +14,8 @@ TINY = {
     'generation_cost.py': ['--tokens', '32', '--n_layer', '1', '--n_embd', '32', '--vocab', '256'],
     'wkv_forms.py': ['--reps', '1'],
     'wkv_gpu.py': ['--interpret', '--B', '2', '--T', '16', '--C', '8', '--reps', '1'],
+    'rwkv7.py': ['--n-layer', '1', '--n-embd', '64', '--head-size', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4',
+                 '--repeats', '1', '--train-ctx-lens', '32', '--train-tokens', '64', '--train-n-embd', '64', '--train-n-layer', '1'],
 }
 
 def test_every_bench_has_a_smoke_test():
