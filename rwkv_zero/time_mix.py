@@ -12,7 +12,8 @@ from torch import nn, Tensor
 
 # %% auto #0
 __all__ = ['NEG', 'token_shift', 'wkv_reference', 'wkv_weights', 'causal_softmax_weights', 'plot_wkv_vs_attention', 'wkv_naive',
-           'WKVState', 'wkv_recurrent', 'wkv_parallel', 'wkv_chunked', 'TimeMix', 'plot_decay']
+           'WKVState', 'wkv_recurrent', 'wkv_trace', 'plot_wkv_state', 'wkv_parallel', 'chunk_regions',
+           'plot_chunk_regions', 'wkv_chunked', 'TimeMix', 'plot_decay']
 
 # %% ../nbs/01_time_mix.ipynb #48d7a74b
 def token_shift(x: Tensor, x_prev: Tensor | None = None) -> Tensor:
@@ -151,6 +152,34 @@ def wkv_recurrent(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | 
         aa, bb, pp = e_state * aa + e_new * vt, e_state * bb + e_new, p
     return torch.stack(ys, dim=1), WKVState(aa, bb, pp)
 
+# %% ../nbs/01_time_mix.ipynb #27ceae2d
+def wkv_trace(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> WKVState:
+    "The stable recurrence one token at a time; the WKVState after every token, each field (B, T, C)."
+    states, s = [], None
+    for t in range(k.shape[1]):
+        _, s = wkv_recurrent(w, u, k[:, t:t+1], v[:, t:t+1], s)
+        states.append(s)
+    return WKVState(*(torch.stack(f, dim=1) for f in zip(*states)))
+
+# %% ../nbs/01_time_mix.ipynb #c5ba6be1
+def plot_wkv_state(trace: WKVState, channel: int = 0, batch: int = 0):
+    "Left: log of the true denominator (pp + log bb) and pp, with the float16/float32 overflow lines. Right: aa and bb. Returns a Figure."
+    import matplotlib.pyplot as plt
+    aa, bb, pp = (f[batch, :, channel].detach().double().cpu() for f in trace)
+    t = range(len(pp))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4))
+    ax1.plot(t, (pp + bb.log()).numpy(), lw=3, alpha=0.4, label='log b_t = pp + log bb (true size)')
+    ax1.plot(t, pp.numpy(), '.-', label='pp (stored)')
+    for dt, ls in ((torch.float32, '--'), (torch.float16, ':')):
+        lim = math.log(torch.finfo(dt).max)
+        ax1.axhline(lim, color='red', ls=ls, lw=1, label=f'e^x overflows {str(dt)[6:]}: x > {lim:.2f}')
+    ax1.set(xlabel='position t', ylabel='exponent', title='the size lives in pp')
+    ax2.plot(t, aa.numpy(), '.-', label='aa'); ax2.plot(t, bb.numpy(), '.-', label='bb')
+    ax2.set(xlabel='position t', title='aa and bb stay ordinary numbers')
+    for ax in (ax1, ax2): ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/01_time_mix.ipynb #b9d49cf1
 def wkv_parallel(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> Tensor:
     "WKV with the full T x T weight matrix, in log space, stabilised by each row's max. -> y (B, T, C)."
@@ -162,39 +191,83 @@ def wkv_parallel(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> Tensor:
     e = torch.exp(lw - m)                                # (B, T, T, C), every entry <= 1
     return torch.einsum('btic,bic->btc', e, v) / e.sum(dim=2)   # (B, T, C)
 
-# %% ../nbs/01_time_mix.ipynb #fc2ee661
-def _wkv_chunks(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState) -> tuple[Tensor, WKVState]:
-    "WKV over N chunks of equal length L: k, v (B, N, L, C), state at the start of chunk 0 -> y (B, N, L, C), final state."
-    B, N, L, C = k.shape
-    k, v = k.transpose(2, 3), v.transpose(2, 3)             # (B, N, C, L): channels first, so the L x L work is a batched matmul
-    wc = w[:, None]                                         # (C, 1)
-    j = torch.arange(L, device=k.device).to(k.dtype)        # (L,) position inside the chunk
-    # 1. each chunk's own contribution at its end, as if the state before it were empty: exponents (L-1-m)w + k_m
-    lw_end = (L - 1 - j) * wc + k                           # (B, N, C, L)
+# %% ../nbs/01_time_mix.ipynb #5c3b91a8
+def chunk_regions(T: int, chunk_len: int) -> Tensor:
+    "(T, T) labels of the WKV weight matrix: 0 future, 1 now (i = t), 2 earlier in the same chunk, 3 earlier chunks (the carried state)."
+    t, i = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    same = (t // chunk_len) == (i // chunk_len)
+    lab = torch.full((T, T), 3)
+    lab[same & (i < t)] = 2
+    lab[i == t] = 1
+    lab[i > t] = 0
+    return lab
+
+def plot_chunk_regions(T: int, chunk_len: int, A: Tensor | None = None):
+    "The T x T WKV matrix split into chunks: region labels (left) and, if given, weights A (T, T) on a log scale (right)."
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    lab = chunk_regions(T, chunk_len)
+    fig, axs = plt.subplots(1, 2 if A is not None else 1, figsize=(10 if A is not None else 5, 4.2), squeeze=False)
+    cmap = ListedColormap(['white', 'tab:red', 'tab:orange', 'tab:blue'])
+    axs[0, 0].imshow(lab.numpy(), cmap=cmap, vmin=-0.5, vmax=3.5)
+    axs[0, 0].set_title('red: now   orange: same chunk (parallel)\nblue: earlier chunks (carried state)', fontsize=9)
+    if A is not None:
+        im = axs[0, 1].imshow(A.detach().double().clamp(min=1e-12).log10().numpy(), cmap='viridis', vmin=-12, vmax=0)
+        axs[0, 1].set_title('weights of one channel, log10', fontsize=9); fig.colorbar(im, ax=axs[0, 1], fraction=0.046)
+    for ax in axs[0]:
+        for b in range(chunk_len, T, chunk_len):
+            ax.axhline(b - 0.5, color='k', lw=0.8); ax.axvline(b - 0.5, color='k', lw=0.8)
+        ax.set_xlabel('input position i'); ax.set_ylabel('output position t')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/01_time_mix.ipynb #33cd82d8
+def _chunk_ends(w: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    "Step 1. Each chunk's own state at its end: k, v (B, N, C, L) -> a_end, b_end, p_end (B, N, C), true sums a_end*e^p_end, b_end*e^p_end."
+    L = k.shape[-1]
+    m = torch.arange(L, device=k.device).to(k.dtype)        # (L,) position inside the chunk
+    lw_end = (L - 1 - m) * w[:, None] + k                   # (B, N, C, L): exponents (L-1-m)w + k_m
     p_end = lw_end.amax(dim=-1)                             # (B, N, C)
-    e_end = torch.exp(lw_end - p_end[..., None])
-    a_end, b_end = (e_end * v).sum(-1), e_end.sum(-1)       # (B, N, C): the true sums are a_end*e^p_end, b_end*e^p_end
-    # 2. carry the state through the chunks: a short loop over chunks, on (B, C) tensors only
+    e_end = torch.exp(lw_end - p_end[..., None])            # every entry <= 1
+    return (e_end * v).sum(-1), e_end.sum(-1), p_end
+
+# %% ../nbs/01_time_mix.ipynb #88e5bbad
+def _carry_state(w: Tensor, state: WKVState, a_end: Tensor, b_end: Tensor, p_end: Tensor, L: int) -> tuple[WKVState, WKVState]:
+    "Step 2. The state at the start of each of the N chunks (fields (B, N, C)) and after the last one (fields (B, C))."
     aa, bb, pp = state
     starts = []
-    for n in range(N):
+    for n in range(a_end.shape[1]):
         starts.append((aa, bb, pp))
         decayed = L * w + pp                                # the old state after L more steps of decay
         p = torch.maximum(decayed, p_end[:, n])
         e_old, e_new = torch.exp(decayed - p), torch.exp(p_end[:, n] - p)
         aa, bb, pp = e_old * aa + e_new * a_end[:, n], e_old * bb + e_new * b_end[:, n], p
-    aa0, bb0, pp0 = (torch.stack(s, dim=1)[..., None] for s in zip(*starts))   # (B, N, C, 1): state at each chunk's start
-    # 3. every position j of every chunk: the carried state, the earlier tokens m < j of the chunk, and itself
-    lw_state = j * wc + pp0                                 # (B, N, C, L): exponent j*w + pp
+    return WKVState(*(torch.stack(f, dim=1) for f in zip(*starts))), WKVState(aa, bb, pp)
+
+# %% ../nbs/01_time_mix.ipynb #c98d9939
+def _chunk_outputs(w: Tensor, u: Tensor, k: Tensor, v: Tensor, starts: WKVState) -> Tensor:
+    "Step 3. Outputs of all chunks: k, v (B, N, C, L), starts (fields (B, N, C)) -> y (B, N, C, L)."
+    L = k.shape[-1]
+    wc = w[:, None]                                         # (C, 1)
+    aa0, bb0, pp0 = (f[..., None] for f in starts)          # (B, N, C, 1): the state at each chunk's start
+    j = torch.arange(L, device=k.device).to(k.dtype)        # (L,) position inside the chunk
+    lw_state = j * wc + pp0                                 # (B, N, C, L): exponent j*w + pp (blue)
     dist = j[:, None] - 1 - j[None, :]                      # (L, L): j-1-m, >= 0 exactly when m < j
     mask = torch.where(dist >= 0, 0.0, NEG).to(k.dtype)     # (L, L): 0 for m < j, NEG for m >= j
-    lw_in = (dist.clamp(min=0) * wc[..., None] + mask) + k[..., None, :]   # (B, N, C, L, L): [b, n, c, j, m]
-    lw_now = u[:, None] + k                                 # (B, N, C, L): exponent u + k_j
-    m = torch.maximum(torch.maximum(lw_state, lw_in.amax(dim=-1)), lw_now).detach()   # common max per (t, c)
+    lw_in = (dist.clamp(min=0) * wc[..., None] + mask) + k[..., None, :]   # (B, N, C, L, L): [b, n, c, j, m] (orange)
+    lw_now = u[:, None] + k                                 # (B, N, C, L): exponent u + k_j (red)
+    m = torch.maximum(torch.maximum(lw_state, lw_in.amax(dim=-1)), lw_now).detach()   # common max per (j, c)
     e_state, e_in, e_now = torch.exp(lw_state - m), torch.exp(lw_in - m[..., None]), torch.exp(lw_now - m)
     num = e_state * aa0 + (e_in @ v[..., None])[..., 0] + e_now * v     # (B, N, C, L)
     den = e_state * bb0 + e_in.sum(dim=-1) + e_now
-    return (num / den).transpose(2, 3), WKVState(aa, bb, pp)
+    return num / den
+
+def _wkv_chunks(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState) -> tuple[Tensor, WKVState]:
+    "WKV over N chunks of equal length L: k, v (B, N, L, C), state at the start of chunk 0 -> y (B, N, L, C), final state."
+    k, v = k.transpose(2, 3), v.transpose(2, 3)             # (B, N, C, L): channels first, so the L x L work is a batched matmul
+    a_end, b_end, p_end = _chunk_ends(w, k, v)              # step 1
+    starts, state = _carry_state(w, state, a_end, b_end, p_end, k.shape[-1])   # step 2
+    return _chunk_outputs(w, u, k, v, starts).transpose(2, 3), state          # step 3
 
 def wkv_chunked(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | None = None,
                 chunk_len: int = 8) -> tuple[Tensor, WKVState]:
