@@ -14,8 +14,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['GPTConfig', 'LayerKV', 'KVCache', 'CausalSelfAttention', 'MLP', 'GPTBlock', 'GPT', 'rwkv_n_params', 'gpt_n_params',
-           'gpt_config_like', 'state_nbytes', 'measure_generation_cost', 'plot_generation_cost',
-           'plot_generation_memory', 'generation_cost_table']
+           'gpt_config_like', 'rwkv_token_cost', 'gpt_token_cost', 'attention_crossover', 'plot_token_cost',
+           'state_nbytes', 'measure_generation_cost', 'plot_generation_cost', 'plot_generation_memory',
+           'generation_cost_table']
 
 # %% ../nbs/04b_gpt.ipynb #2bd28a33
 @dataclass
@@ -191,6 +192,51 @@ def gpt_config_like(rwkv_config, ctx_len: int, n_head: int | None = None) -> GPT
         raise ValueError(f"a GPT with ctx_len={ctx_len} already has more parameters than the RWKV "
                          f"({rest:,} > {target:,}): use a shorter ctx_len")
     return GPTConfig(V, L, C, n_head, ctx_len, dim_ffn)
+
+# %% ../nbs/04b_gpt.ipynb #76a19fa4
+def rwkv_token_cost(config) -> dict:
+    "Multiply-adds and float32 bytes read to generate one token with an RWKV in RNN mode (batch 1); the same at every position."
+    V, L, C = config.vocab_size, config.n_layer, config.n_embd
+    Fd = getattr(config, 'dim_ffn', None) or 4 * C
+    weights = L * (5 * C * C + 2 * Fd * C) + V * C          # att key/value/receptance/output, ffn key/receptance/value, head
+    carried = 5 * L * C                                     # the state: 5 vectors per layer
+    return dict(weight_macs=weights, attn_macs=0, macs=weights,
+                weight_bytes=4 * (weights + C), carried_bytes=4 * carried,   # + one embedding row
+                bytes=4 * (weights + C + carried))
+
+def gpt_token_cost(config: GPTConfig, position: int) -> dict:
+    "Multiply-adds and float32 bytes read to generate the token at `position` (0-based) with a KV cache (batch 1)."
+    V, L, C, Fd = config.vocab_size, config.n_layer, config.n_embd, config.dim_ffn
+    n = position + 1                                        # keys and values attended to, the new token's included
+    weights = L * (4 * C * C + 2 * Fd * C) + V * C          # qkv, proj, MLP, head
+    attn = L * 2 * n * C                                    # q.k_i for n keys, then sum_i alpha_i v_i over n values
+    return dict(weight_macs=weights, attn_macs=attn, macs=weights + attn,
+                weight_bytes=4 * (weights + 2 * C), carried_bytes=4 * attn,  # + token and position rows; the cache: 2nC per layer
+                bytes=4 * (weights + 2 * C + attn))
+
+def attention_crossover(config: GPTConfig) -> int:
+    "Number of cached keys n from which a layer's attention costs at least its weights (MACs and bytes): n = 2C + dim_ffn."
+    return 2 * config.n_embd + config.dim_ffn
+
+# %% ../nbs/04b_gpt.ipynb #00848380
+def plot_token_cost(rwkv_config, gpt_config: GPTConfig, n_tokens: int = 4096):
+    "Multiply-adds and bytes read per generated token against position, RWKV vs GPT with a KV cache, crossover marked."
+    import matplotlib.pyplot as plt
+    pos = list(range(0, n_tokens, max(1, n_tokens // 256)))
+    r, n_star = rwkv_token_cost(rwkv_config), attention_crossover(gpt_config)
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, unit in ((axs[0], 'macs', 1e6), (axs[1], 'bytes', 1e6)):
+        g = [gpt_token_cost(gpt_config, t) for t in pos]
+        ax.plot(pos, [r[key] / unit] * len(pos), label='RWKV (RNN mode)')
+        ax.plot(pos, [x[key] / unit for x in g], label='GPT with KV cache')
+        ax.plot(pos, [(x['attn_macs'] if key == 'macs' else x['carried_bytes']) / unit for x in g], '--', label='  of which attention')
+        ax.axvline(n_star - 1, color='gray', lw=1, ls=':')
+        ax.text(n_star, ax.get_ylim()[1] * 0.05, f' n = 2C + F\' = {n_star}', fontsize=8, color='gray')
+        ax.set(xlabel='position of the generated token', ylabel=('million multiply-adds' if key == 'macs' else 'MB read'),
+               title=('multiply-adds per token' if key == 'macs' else 'bytes read per token (float32)'))
+        ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/04b_gpt.ipynb #bf91f98e
 def state_nbytes(state) -> int:
