@@ -289,17 +289,6 @@ def _stream_decoder(self) -> StreamDecoder:
     return StreamDecoder(self)
 TrieTokenizer.stream_decoder = _stream_decoder
 
-# %% ../nbs/00_tokenizer.ipynb #c6c1c03f
-def _token_literal(tok: bytes) -> str:
-    try: return repr(tok.decode('utf-8'))
-    except UnicodeDecodeError: return repr(tok)
-
-def _save(self, path):
-    "Write the vocabulary in the official format (`<id> <literal> <byte length>` per line), atomically."
-    text = ''.join(f'{i} {_token_literal(t)} {len(t)}\n' for i, t in enumerate(self.id2bytes) if t)
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8', newline='\n'))
-TrieTokenizer.save = _save
-
 # %% ../nbs/00_tokenizer.ipynb #92b90422
 def plot_tokenizer_penalty(counts: dict, per: str = 'chars'):
     "Grouped bar chart of tokens per character for each language and tokenizer: `counts[lang][tokenizer]` = number of tokens, `counts[lang][per]` = the text's length."
@@ -338,3 +327,14 @@ def _from_corpus(cls, text, vocab_size: int = 512):
         for tok in new: tokens[len(tokens) + 1] = tok
     return cls(tokens, vocab_size)
 TrieTokenizer.from_corpus = classmethod(_from_corpus)
+
+# %% ../nbs/00_tokenizer.ipynb #c6c1c03f
+def _token_literal(tok: bytes) -> str:
+    try: return repr(tok.decode('utf-8'))
+    except UnicodeDecodeError: return repr(tok)
+
+def _save(self, path):
+    "Write the vocabulary in the official format (`<id> <literal> <byte length>` per line), atomically."
+    text = ''.join(f'{i} {_token_literal(t)} {len(t)}\n' for i, t in enumerate(self.id2bytes) if t)
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8', newline='\n'))
+TrieTokenizer.save = _save
