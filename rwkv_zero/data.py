@@ -13,10 +13,9 @@ import torch
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['SHAKESPEARE_URL', 'SHAKESPEARE_SHA256', 'SHAKESPEARE_BYTES', 'CORPORA', 'data_dir', 'cache_dir', 'pydoc_text',
-           'sha256_file', 'fetch_file', 'shakespeare_text', 'load_corpus', 'copy_task', 'associative_recall',
-           'SequenceData', 'tokenizer_fingerprint', 'encode_corpus', 'TokenData', 'load_data', 'plot_split',
-           'unigram_loss']
+__all__ = ['CORPORA', 'SHAKESPEARE_URL', 'SHAKESPEARE_SHA256', 'SHAKESPEARE_BYTES', 'data_dir', 'cache_dir', 'pydoc_text',
+           'load_corpus', 'copy_task', 'associative_recall', 'SequenceData', 'tokenizer_fingerprint', 'encode_corpus',
+           'TokenData', 'load_data', 'plot_split', 'unigram_loss', 'sha256_file', 'fetch_file', 'shakespeare_text']
 
 # %% ../nbs/04_data.ipynb #c643f445
 def _repo_root() -> Path | None:
@@ -43,45 +42,8 @@ def pydoc_text() -> str:
     from pydoc_data.topics import topics
     return '\n\n'.join(topics[k].strip('\n') for k in sorted(topics)) + '\n'
 
-# %% ../nbs/04_data.ipynb #2552a9fe
-SHAKESPEARE_URL = 'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt'
-SHAKESPEARE_SHA256 = '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed'
-SHAKESPEARE_BYTES = 1_115_394
-
-def sha256_file(path) -> str:
-    "Hex SHA-256 of a file's bytes."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
-def fetch_file(url: str, dest, sha256: str, timeout: float = 30.0) -> Path:
-    "Download `url` to `dest` unless a copy with the right `sha256` is there; check the hash; write atomically."
-    dest = Path(dest)
-    if dest.is_file() and sha256_file(dest) == sha256: return dest
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r: data = r.read()
-    except (urllib.error.URLError, OSError) as e:
-        raise ConnectionError(
-            f'could not download {url} ({e}). You seem to be offline: download the file by hand to {dest}, '
-            f"or use load_corpus('pydoc'), which needs no network.") from e
-    got = hashlib.sha256(data).hexdigest()
-    if got != sha256:
-        raise ValueError(f'checksum mismatch for {url}: expected SHA-256 {sha256}, got {got} ({len(data):,} bytes). '
-                         f'The download is damaged or the file changed; nothing was saved to {dest}.')
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(dest, lambda tmp: Path(tmp).write_bytes(data))
-
-def shakespeare_text(download: bool = True) -> str:
-    "Tiny Shakespeare from the cache, downloaded (and SHA-256 checked) on first use when `download`."
-    dest = cache_dir()/'tinyshakespeare.txt'
-    if not download and not (dest.is_file() and sha256_file(dest) == SHAKESPEARE_SHA256):
-        raise FileNotFoundError(f'Tiny Shakespeare is not in the cache ({dest}); call with download=True '
-                                f'(needs network) or copy the file from {SHAKESPEARE_URL} there by hand.')
-    return fetch_file(SHAKESPEARE_URL, dest, SHAKESPEARE_SHA256).read_text(encoding='utf-8')
-
 # %% ../nbs/04_data.ipynb #cb39293b
-CORPORA = {'pydoc': pydoc_text, 'shakespeare': shakespeare_text}
+CORPORA = {'pydoc': pydoc_text}   # 'shakespeare' joins at the end of the chapter, with its download code
 
 def load_corpus(name_or_path='pydoc') -> str:
     "A corpus as one string: `'pydoc'` (offline default), `'shakespeare'` (downloaded once), or a UTF-8 file path."
@@ -142,10 +104,21 @@ class SequenceData:
 
     @classmethod
     def from_task(cls, task, n_train: int, n_val: int, seed: int = 0, **kwargs):
-        "Build from a task function (`copy_task`, `associative_recall`); validation uses seed `seed + 1`."
+        "Build from a task function (`copy_task`, `associative_recall`); validation: seed `seed + 1`, no row equal to a training row."
         vocab = {copy_task: lambda kw: kw.get('n_symbols', 8) + 1,
                  associative_recall: lambda kw: kw.get('n_keys', 16) + kw.get('n_values', 16) + 1}[task](kwargs)
-        return cls(task(n_train, seed=seed, **kwargs), task(n_val, seed=seed + 1, **kwargs), vocab)
+        train = task(n_train, seed=seed, **kwargs)
+        seen = set(map(tuple, train[0].tolist()))            # x determines y in these tasks: compare inputs
+        xs, ys, n = [], [], 0
+        for attempt in range(64):                           # draw, drop rows seen in training, draw again if short
+            x, y = task(n_val, seed=seed + 1 + attempt * 1_000_003, **kwargs)
+            fresh = torch.tensor([tuple(r) not in seen for r in x.tolist()], dtype=torch.bool)
+            xs.append(x[fresh]); ys.append(y[fresh]); n += int(fresh.sum())
+            if n >= n_val: break
+        else:
+            raise ValueError(f'{task.__name__}{kwargs}: found only {n} of {n_val} validation sequences that are not training '
+                             f'sequences: the task has too few distinct sequences for {n_train} training rows')
+        return cls(train, (torch.cat(xs)[:n_val], torch.cat(ys)[:n_val]), vocab)
 
     def get_batch(self, split: str, batch_size: int, ctx_len: int | None = None, generator=None):
         "Random rows of `split` ('train'/'val') as `x, y` (B, T); `ctx_len`, if given, must equal T."
@@ -268,3 +241,42 @@ def unigram_loss(train_tokens, val_tokens, vocab_size: int) -> float:
     if len(counts) > vocab_size: raise ValueError(f'a token id is outside the vocabulary of {vocab_size}')
     logp = (counts + 1).log() - math.log(counts.sum().item() + vocab_size)
     return -logp[torch.as_tensor(val_tokens).flatten()].mean().item()
+
+# %% ../nbs/04_data.ipynb #2552a9fe
+SHAKESPEARE_URL = 'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt'
+SHAKESPEARE_SHA256 = '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed'
+SHAKESPEARE_BYTES = 1_115_394
+
+def sha256_file(path) -> str:
+    "Hex SHA-256 of a file's bytes."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+def fetch_file(url: str, dest, sha256: str, timeout: float = 30.0) -> Path:
+    "Download `url` to `dest` unless a copy with the right `sha256` is there; check the hash; write atomically."
+    dest = Path(dest)
+    if dest.is_file() and sha256_file(dest) == sha256: return dest
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r: data = r.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise ConnectionError(
+            f'could not download {url} ({e}). You seem to be offline: download the file by hand to {dest}, '
+            f"or use load_corpus('pydoc'), which needs no network.") from e
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise ValueError(f'checksum mismatch for {url}: expected SHA-256 {sha256}, got {got} ({len(data):,} bytes). '
+                         f'The download is damaged or the file changed; nothing was saved to {dest}.')
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(dest, lambda tmp: Path(tmp).write_bytes(data))
+
+def shakespeare_text(download: bool = True) -> str:
+    "Tiny Shakespeare from the cache, downloaded (and SHA-256 checked) on first use when `download`."
+    dest = cache_dir()/'tinyshakespeare.txt'
+    if not download and not (dest.is_file() and sha256_file(dest) == SHAKESPEARE_SHA256):
+        raise FileNotFoundError(f'Tiny Shakespeare is not in the cache ({dest}); call with download=True '
+                                f'(needs network) or copy the file from {SHAKESPEARE_URL} there by hand.')
+    return fetch_file(SHAKESPEARE_URL, dest, SHAKESPEARE_SHA256).read_text(encoding='utf-8')
+
+CORPORA['shakespeare'] = shakespeare_text
