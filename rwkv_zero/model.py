@@ -5,7 +5,7 @@
 # %% ../nbs/03_model.ipynb #cd330da1
 from __future__ import annotations
 
-import math, os, pickle
+import math, os, pickle, warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -17,12 +17,12 @@ import torch.nn.functional as F
 
 from .time_mix import TimeMix, WKVState, wkv_chunked, wkv_recurrent
 from .channel_mix import ChannelMix
-from .tokenizer import atomic_write
+from .core import atomic_write
 
 # %% auto #0
-__all__ = ['LN_EPS', 'RWKVConfig', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'wkv_prefill', 'rnn_logits',
-           'plot_gpt_vs_rnn', 'CheckpointError', 'check_official_state_dict', 'sample_logits', 'stream_generate',
-           'generate']
+__all__ = ['LN_EPS', 'WKV_BACKENDS', 'MAX_SIZES', 'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV',
+           'randomize_weights_', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'check_tensor',
+           'check_official_state_dict', 'sample_logits', 'stream_generate', 'generate']
 
 # %% ../nbs/03_model.ipynb #65e4c570
 LN_EPS = 1e-5  # LayerNorm epsilon of every RWKV-4 LayerNorm (the PyTorch default, as in the official code)
@@ -36,6 +36,8 @@ class RWKVConfig:
     dim_ffn: int | None = None  # F: hidden width of channel-mix; None means 4 * n_embd
     chunk_len: int = 8          # chunk length of the chunked WKV in GPT mode (speed only; same result up to rounding;
                                 # 8 trains fastest on a CPU for T = 64..512, see bench/training.py)
+    wkv: str = 'auto'           # WKV backend in GPT mode: 'auto' (chapter 06's Triton kernel for CUDA tensors when
+                                # triton is installed, else chunked), 'chunked', 'recurrent' or 'triton'
 
     def __post_init__(self):
         if self.dim_ffn is None: self.dim_ffn = 4 * self.n_embd
@@ -43,6 +45,16 @@ class RWKVConfig:
             val = getattr(self, name)
             if isinstance(val, bool) or not isinstance(val, int) or val < 1:
                 raise ValueError(f"RWKVConfig.{name} must be a positive int, got {val!r}")
+        if self.wkv not in WKV_BACKENDS: raise ValueError(f"RWKVConfig.wkv must be one of {WKV_BACKENDS}, got {self.wkv!r}")
+
+WKV_BACKENDS = ('auto', 'chunked', 'recurrent', 'triton')
+
+def wkv_backend(w, u, k, v, state=None, *, backend: str = 'auto', chunk_len: int = 8):
+    "WKV by `RWKVConfig.wkv`: w, u (C,); k, v (B, T, C) -> (y (B, T, C), WKVState)."
+    if backend == 'chunked' or (backend == 'auto' and not k.is_cuda): return wkv_chunked(w, u, k, v, state, chunk_len=chunk_len)
+    if backend == 'recurrent': return wkv_recurrent(w, u, k, v, state)
+    from rwkv_zero.kernels import wkv_dispatch   # lazy: chapter 06 builds on this one, and importing it never imports triton
+    return wkv_dispatch(w, u, k, v, state, backend=backend, chunk_len=chunk_len)
 
 # %% ../nbs/03_model.ipynb #a03cc2aa
 class LayerState(NamedTuple):
@@ -121,7 +133,7 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(C, eps=LN_EPS)
         self.att = TimeMix(C, layer_id=layer_id, n_layer=L)
         self.ffn = ChannelMix(C, dim_ffn=config.dim_ffn, layer_id=layer_id, n_layer=L)
-        self.att.wkv = partial(wkv_chunked, chunk_len=config.chunk_len)
+        self.att.wkv = partial(wkv_backend, backend=config.wkv, chunk_len=config.chunk_len)
 
     def forward(self, x, state: LayerState | None = None, wkv=None):
         "x (B, T, C) -> (x (B, T, C), LayerState after the last token). `wkv`: a WKV function to use instead of att.wkv."
@@ -388,14 +400,35 @@ def _load_state_dict_file(path) -> dict:
         raise CheckpointError(f"{path} is not a PyTorch checkpoint: a .pth file is a zip archive or a pickle, "
                               f"this file starts with {head!r}")
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:                                # weights_only refused an object
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                                # e.g. "pickle protocol 39" on garbage
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
         lines = [l.strip() for l in str(e).splitlines() if l.strip()] or ['']
-        why = next((l for l in lines if 'GLOBAL' in l or 'nsupported' in l), lines[0])[:300]
-        raise CheckpointError(f"refusing to load {path}: it holds objects other than tensors, and loading them "
-                              f"could run code stored in the file (torch.load(weights_only=True) said: {why})") from None
+        code = next((l for l in lines if 'GLOBAL' in l), None)            # weights_only refused a function or class
+        if code: raise CheckpointError(f"refusing to load {path}: it holds objects other than tensors, and loading them "
+                                       f"could run code stored in the file (torch.load(weights_only=True) said: {code[:300]})") from None
+        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint: it starts like a pickle, "
+                              f"but its contents cannot be read") from None
     except Exception as e:
-        raise CheckpointError(f"could not read {path} as a PyTorch checkpoint: {type(e).__name__}: {e}") from None
+        kind = 'a zip archive' if head.startswith(b'PK') else 'a pickle'
+        first = (str(e).strip().splitlines() or [''])[0][:160]
+        raise CheckpointError(f"{path} is damaged or not a PyTorch checkpoint: it starts like {kind}, but torch "
+                              f"could not read it ({type(e).__name__}: {first})") from None
+
+MAX_SIZES = dict(vocab_size=1 << 22, n_layer=512, n_embd=1 << 16, dim_ffn=1 << 18)   # far beyond any RWKV-4 release
+
+def check_tensor(k, t):
+    "Refuse a checkpoint entry that is not a dense floating-point tensor owning its bytes (checked before any copy)."
+    if not isinstance(k, str): raise CheckpointError(f"key {k!r} is a {type(k).__name__}, not a string: not an RWKV checkpoint")
+    if not isinstance(t, torch.Tensor): raise CheckpointError(f"key {k!r} holds a {type(t).__name__}, expected a tensor")
+    if t.is_meta: raise CheckpointError(f"key {k!r} holds a 'meta' tensor: a shape without any values")
+    if t.layout != torch.strided: raise CheckpointError(f"key {k!r} holds a {str(t.layout).split('.')[-1]} tensor; RWKV weights are dense arrays")
+    if not t.is_floating_point(): raise CheckpointError(f"key {k!r} holds {str(t.dtype).split('.')[-1]} values; RWKV weights are floating point")
+    have, need = t.untyped_storage().nbytes(), t.numel() * t.element_size()
+    if have < need:                                                    # a stride-0 (or overlapping) view: not its own data
+        raise CheckpointError(f"key {k!r} claims shape {tuple(t.shape)} ({need:,} bytes) but stores only {have:,} bytes "
+                              f"(a broadcast view, stride {t.stride()}); refusing to expand it")
 
 def check_official_state_dict(sd: dict) -> RWKVConfig:
     "Check that `sd` is an RWKV-4 checkpoint and read its config from the shapes; raise CheckpointError if not."
@@ -404,7 +437,7 @@ def check_official_state_dict(sd: dict) -> RWKVConfig:
         raise CheckpointError("this file was converted by the rwkv package (keys '_strategy', '_version'); "
                               "load the original .pth checkpoint instead")
     for k, t in sd.items():
-        if not isinstance(t, torch.Tensor): raise CheckpointError(f"key {k!r} holds a {type(t).__name__}, expected a tensor")
+        check_tensor(k, t)
         for test, what in _NEWER:
             if test(k, t):
                 raise CheckpointError(f"key {k!r} (shape {tuple(t.shape)}) marks an {what} checkpoint; rwkv_zero.model "
@@ -413,8 +446,17 @@ def check_official_state_dict(sd: dict) -> RWKVConfig:
         if k not in sd: raise CheckpointError(f"missing key {k!r} (expected a tensor of shape {what})")
         if sd[k].ndim != 2: raise CheckpointError(f"key {k!r} has shape {tuple(sd[k].shape)}, expected {what}")
     V, C = sd['emb.weight'].shape
-    blocks = {int(k.split('.')[1]) for k in sd if k.startswith('blocks.') and k.split('.')[1].isdigit()}
-    return RWKVConfig(vocab_size=V, n_layer=max(blocks) + 1, n_embd=C, dim_ffn=sd['blocks.0.ffn.key.weight'].shape[0])
+    F_, C_in = sd['blocks.0.ffn.key.weight'].shape
+    if C_in != C:
+        hint = ' (transposed?)' if F_ == C else ''
+        raise CheckpointError(f"key 'blocks.0.ffn.key.weight' has shape {(F_, C_in)}, expected (dim_ffn, n_embd={C}){hint}")
+    layers = [int(k.split('.')[1]) for k in sd if k.startswith('blocks.') and k.endswith('.att.time_decay') and k.split('.')[1].isdigit()]
+    if not layers: raise CheckpointError("missing key 'blocks.0.att.time_decay' (expected a tensor of shape (n_embd,))")
+    config = dict(vocab_size=V, n_layer=max(layers) + 1, n_embd=C, dim_ffn=F_)
+    for name, value in config.items():
+        if value > MAX_SIZES[name]: raise CheckpointError(f"{name}={value:,} (read from the shapes) is implausible for an RWKV-4 "
+                                                          f"model (limit {MAX_SIZES[name]:,}): refusing to build it")
+    return RWKVConfig(**config)
 
 # %% ../nbs/03_model.ipynb #83ca254a
 @classmethod
@@ -458,6 +500,8 @@ def sample_logits(logits, temperature: float = 1.0, top_p: float = 1.0, top_k: i
     if not 0 < top_p <= 1: raise ValueError(f"top_p must be in (0, 1], got {top_p}")
     if top_k < 0: raise ValueError(f"top_k must be >= 0 (0 = off), got {top_k}")
     z = logits.detach().float()
+    if torch.isnan(z).any() or torch.isposinf(z).any() or torch.isneginf(z).all(-1).any():
+        raise ValueError("the model's logits hold NaN or inf values: its weights are broken (a diverged training run?)")
     if temperature == 0: return z.argmax(-1)
     squeeze = z.ndim == 1
     z = (z[None] if squeeze else z) / temperature                              # (B, V)
@@ -485,10 +529,12 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
     else: g.manual_seed(seed)
     decoder = tokenizer.stream_decoder()
     device = model.emb.weight.device
+    no_token = torch.tensor([b is None for b in tokenizer.id2bytes], device=device)   # (V,) ids that decode to nothing
     with torch.no_grad():
         logits, state = model.prefill(torch.tensor([ids], device=device), state)   # (1, V)
     for n in range(max_new_tokens):
-        tok = int(sample_logits(logits[0], temperature, top_p, top_k, generator=g))
+        z = logits[0].masked_fill(no_token, float('-inf')) if no_token.any() else logits[0]
+        tok = int(sample_logits(z, temperature, top_p, top_k, generator=g))
         if tok == eos_id: break
         piece = decoder.feed(tok)
         if piece: yield piece
