@@ -193,7 +193,7 @@ def gpt_config_like(rwkv_config, ctx_len: int, n_head: int | None = None) -> GPT
                          f"({rest:,} > {target:,}): use a shorter ctx_len")
     return GPTConfig(V, L, C, n_head, ctx_len, dim_ffn)
 
-# %% ../nbs/04b_gpt.ipynb #76a19fa4
+# %% ../nbs/04b_gpt.ipynb #cd05c08f
 def rwkv_token_cost(config) -> dict:
     "Multiply-adds and float32 bytes read to generate one token with an RWKV in RNN mode (batch 1); the same at every position."
     V, L, C = config.vocab_size, config.n_layer, config.n_embd
@@ -218,7 +218,7 @@ def attention_crossover(config: GPTConfig) -> int:
     "Number of cached keys n from which a layer's attention costs at least its weights (MACs and bytes): n = 2C + dim_ffn."
     return 2 * config.n_embd + config.dim_ffn
 
-# %% ../nbs/04b_gpt.ipynb #00848380
+# %% ../nbs/04b_gpt.ipynb #6a941aca
 def plot_token_cost(rwkv_config, gpt_config: GPTConfig, n_tokens: int = 4096):
     "Multiply-adds and bytes read per generated token against position, RWKV vs GPT with a KV cache, crossover marked."
     import matplotlib.pyplot as plt

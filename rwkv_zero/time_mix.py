@@ -152,7 +152,7 @@ def wkv_recurrent(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | 
         aa, bb, pp = e_state * aa + e_new * vt, e_state * bb + e_new, p
     return torch.stack(ys, dim=1), WKVState(aa, bb, pp)
 
-# %% ../nbs/01_time_mix.ipynb #27ceae2d
+# %% ../nbs/01_time_mix.ipynb #da385ab5
 def wkv_trace(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> WKVState:
     "The stable recurrence one token at a time; the WKVState after every token, each field (B, T, C)."
     states, s = [], None
@@ -161,7 +161,7 @@ def wkv_trace(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> WKVState:
         states.append(s)
     return WKVState(*(torch.stack(f, dim=1) for f in zip(*states)))
 
-# %% ../nbs/01_time_mix.ipynb #c5ba6be1
+# %% ../nbs/01_time_mix.ipynb #39ca1361
 def plot_wkv_state(trace: WKVState, channel: int = 0, batch: int = 0):
     "Left: log of the true denominator (pp + log bb) and pp, with the float16/float32 overflow lines. Right: aa and bb. Returns a Figure."
     import matplotlib.pyplot as plt
@@ -191,7 +191,7 @@ def wkv_parallel(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> Tensor:
     e = torch.exp(lw - m)                                # (B, T, T, C), every entry <= 1
     return torch.einsum('btic,bic->btc', e, v) / e.sum(dim=2)   # (B, T, C)
 
-# %% ../nbs/01_time_mix.ipynb #5c3b91a8
+# %% ../nbs/01_time_mix.ipynb #1796a816
 def chunk_regions(T: int, chunk_len: int) -> Tensor:
     "(T, T) labels of the WKV weight matrix: 0 future, 1 now (i = t), 2 earlier in the same chunk, 3 earlier chunks (the carried state)."
     t, i = torch.arange(T)[:, None], torch.arange(T)[None, :]
@@ -221,7 +221,7 @@ def plot_chunk_regions(T: int, chunk_len: int, A: Tensor | None = None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_time_mix.ipynb #33cd82d8
+# %% ../nbs/01_time_mix.ipynb #c4dd3edb
 def _chunk_ends(w: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     "Step 1. Each chunk's own state at its end: k, v (B, N, C, L) -> a_end, b_end, p_end (B, N, C), true sums a_end*e^p_end, b_end*e^p_end."
     L = k.shape[-1]
@@ -231,7 +231,7 @@ def _chunk_ends(w: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor
     e_end = torch.exp(lw_end - p_end[..., None])            # every entry <= 1
     return (e_end * v).sum(-1), e_end.sum(-1), p_end
 
-# %% ../nbs/01_time_mix.ipynb #88e5bbad
+# %% ../nbs/01_time_mix.ipynb #062c3eab
 def _carry_state(w: Tensor, state: WKVState, a_end: Tensor, b_end: Tensor, p_end: Tensor, L: int) -> tuple[WKVState, WKVState]:
     "Step 2. The state at the start of each of the N chunks (fields (B, N, C)) and after the last one (fields (B, C))."
     aa, bb, pp = state
@@ -244,7 +244,7 @@ def _carry_state(w: Tensor, state: WKVState, a_end: Tensor, b_end: Tensor, p_end
         aa, bb, pp = e_old * aa + e_new * a_end[:, n], e_old * bb + e_new * b_end[:, n], p
     return WKVState(*(torch.stack(f, dim=1) for f in zip(*starts))), WKVState(aa, bb, pp)
 
-# %% ../nbs/01_time_mix.ipynb #c98d9939
+# %% ../nbs/01_time_mix.ipynb #fca2b75c
 def _chunk_outputs(w: Tensor, u: Tensor, k: Tensor, v: Tensor, starts: WKVState) -> Tensor:
     "Step 3. Outputs of all chunks: k, v (B, N, C, L), starts (fields (B, N, C)) -> y (B, N, C, L)."
     L = k.shape[-1]
