@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse, dataclasses, datetime, json, math, os, sys, time
 from pathlib import Path
 
-from .tokenizer import atomic_write
+from .core import atomic_write, dumps_strict, ensure_writable
 
 # %% auto #0
-__all__ = ['PROG', 'pos_int', 'nonneg_int', 'pos_float', 'nonneg_float', 'prob', 'vocab_int', 'CLIError', 'load_tokenizer_for',
-           'cmd_train', 'cmd_generate', 'cmd_demo', 'make_parser', 'main']
+__all__ = ['PROG', 'pos_int', 'nonneg_int', 'pos_float', 'nonneg_float', 'prob', 'vocab_int', 'seed_int', 'ARCHS', 'CLIError',
+           'text_arg', 'load_tokenizer_for', 'cmd_train', 'cmd_generate', 'cmd_demo', 'cmd_doctor', 'make_parser',
+           'main']
 
 # %% ../nbs/05b_cli.ipynb #a645c88a
 PROG = 'rwkv-zero'
@@ -44,31 +45,70 @@ pos_float = _checked(float, lambda v: v > 0 and math.isfinite(v), 'a positive nu
 nonneg_float = _checked(float, lambda v: v >= 0 and math.isfinite(v), 'a number >= 0')
 prob = _checked(float, lambda v: 0 < v <= 1, 'in (0, 1]')
 vocab_int = _checked(int, lambda v: 257 <= v <= 16384, 'a vocabulary size from 257 to 16384')
+seed_int = _checked(int, lambda v: 0 <= v < 2**63, 'a seed from 0 to 2**63 - 1')
+
+def text_arg(s: str) -> str:
+    "A command-line text that must be non-empty, valid UTF-8 (undecodable bytes arrive as lone surrogates)."
+    try: s.encode('utf-8')
+    except UnicodeEncodeError as e:
+        bad = ord(s[e.start]) - 0xDC00 if 0xDC80 <= ord(s[e.start]) <= 0xDCFF else ord(s[e.start])
+        raise argparse.ArgumentTypeError(f"is not valid UTF-8 text (byte {bad:#04x} at character {e.start})") from None
+    if not s: raise argparse.ArgumentTypeError("is empty: give at least one character to continue from")
+    return s
 
 # %% ../nbs/05b_cli.ipynb #b41370ed
-def _default_run_dir() -> Path:
-    "runs/<timestamp> under the current directory (with a suffix if that exists already)."
-    base = Path.cwd()/'runs'/datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    path, i = base, 1
-    while path.exists(): path, i = base.with_name(f'{base.name}-{i}'), i + 1
+def _write_json(path: Path, obj):
+    "Write strict JSON (NaN and inf as null) atomically."
+    atomic_write(path, lambda tmp: Path(tmp).write_text(dumps_strict(obj, indent=2), encoding='utf-8'))
+
+def _publish_once(path: Path, text: str):
+    "Create `path` with `text` only if it does not exist, atomically (a hard link fails on an existing name)."
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(text, encoding='utf-8')
+    try:
+        try: os.link(tmp, path)
+        except FileExistsError: raise
+        except OSError: os.replace(tmp, path)           # a file system without hard links: last writer wins
+    finally: tmp.unlink(missing_ok=True)
+
+def _claim_run_dir(out, meta: dict) -> Path:
+    "Create the folder of a new run with its first run.json, in a way no other run can share: `out` or runs/<date-time>[-N]."
+    if out is None:
+        base = Path.cwd()/'runs'/datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+        ensure_writable(base.parent)
+        for i in range(1000):
+            path = base if i == 0 else base.with_name(f'{base.name}-{i}')
+            try: path.mkdir(); break                       # atomic: of two runs in the same second, one gets -1
+            except FileExistsError: continue
+        else: raise CLIError(f"could not create a new folder next to {base}")
+    else:
+        path = Path(out)
+        if (path/'run.json').exists() or (path/'train_state.pt').exists():
+            raise CLIError(f"{path} already holds a run: add --resume to continue it, or choose another --out", 2)
+        ensure_writable(path)
+    try: _publish_once(path/'run.json', dumps_strict(meta, indent=2))
+    except FileExistsError:
+        raise CLIError(f"{path} already holds a run (another process just started one there): choose another --out", 2) from None
     return path
 
-def _write_json(path: Path, obj):
-    "Write JSON atomically (chapter 00's `atomic_write`)."
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str), encoding='utf-8'))
+_RUN_KEYS = ('corpus', 'model.n_layer', 'model.n_embd', 'model.vocab_size', 'train')
 
 def _read_run(run_dir: Path) -> dict:
+    "The run.json of a run folder, checked for what a resume needs."
     path = run_dir/'run.json'
     if not path.is_file(): raise CLIError(f"{run_dir} is not a run folder of rwkv-zero (no run.json)")
-    try: return json.loads(path.read_text(encoding='utf-8'))
+    try: info = json.loads(path.read_text(encoding='utf-8'))
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CLIError(f"{path} is damaged: {e}")
-
-def _new_run_dir(out) -> Path:
-    "The folder for a new run: `out`, which must not hold a run already, or runs/<date-time>."
-    if out is None: return _default_run_dir()
-    if (out/'run.json').exists() or (out/'train_state.pt').exists():
-        raise CLIError(f"{out} already holds a run: add --resume to continue it, or choose another --out", 2)
-    return out
+    def has(key):
+        node = info
+        for part in key.split('.'):
+            if not isinstance(node, dict) or part not in node: return False
+            node = node[part]
+        return node is not None
+    missing = [k for k in _RUN_KEYS if not has(k)]
+    if missing: raise CLIError(f"{path} is incomplete (no {', '.join(missing)}): this run cannot be resumed; "
+                               f"start a new one with another --out")
+    return info
 
 def _checkpoint_path(path) -> Path:
     "The model file of a checkpoint argument: a .pth file, or a run folder holding model.pth."
@@ -97,6 +137,7 @@ def load_tokenizer_for(checkpoint: Path, vocab_size: int, vocab: str | None = No
         raise CLIError(f"the vocabulary has {tok.vocab_size} ids but the model has {vocab_size}: wrong --vocab?")
     return tok
 
+
 # %% ../nbs/05b_cli.ipynb #242d815d
 def _save_loss_plot(result, baseline, path: Path, title: str):
     if 'matplotlib.pyplot' not in sys.modules:
@@ -104,42 +145,86 @@ def _save_loss_plot(result, baseline, path: Path, title: str):
     import matplotlib.pyplot as plt
     from rwkv_zero.training import plot_losses
     fig = plot_losses(result, baseline=baseline, title=title)
-    fig.savefig(path, dpi=100, bbox_inches='tight'); plt.close(fig)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches='tight', format='png')); plt.close(fig)
 
-def _prepare(corpus, vocab_size, run_dir: Path, resume: bool, out):
-    "Corpus text, tokenizer and TokenData for a run (reusing the run's vocab.txt when resuming)."
+def _corpus_spec(corpus) -> tuple[str, str | None]:
+    "How a run records its corpus: a corpus name as is, a file as (absolute path, SHA-256)."
+    from rwkv_zero.data import CORPORA, sha256_file
+    if str(corpus) in CORPORA: return str(corpus), None
+    p = Path(corpus).expanduser()
+    if not p.is_file(): return str(corpus), None           # load_corpus gives the clear error
+    return str(p.resolve()), sha256_file(p)
+
+def _resume_corpus(saved: dict, given) -> tuple[str, str | None]:
+    "The corpus of a resumed run: the stored one, or `given` if it is the same file (same content) at a new path."
+    stored, sha = saved['corpus'], saved.get('corpus_sha256')
+    if given is None:
+        if sha is not None and not Path(stored).is_file():
+            raise CLIError(f"the corpus of this run, {stored}, is gone (moved or deleted); give its new path: "
+                           f"{PROG} train NEW_PATH --resume --out RUN", 1)
+        return stored, sha
+    spec = _corpus_spec(given)
+    if spec[0] == stored or (sha is not None and spec[1] == sha): return spec      # the same text, maybe moved
+    raise CLIError(f"the run was trained on {stored}, and {given} is {'a different file' if spec[1] else 'another corpus'} "
+                   f"(its content differs): resume without the corpus argument, or start a new run", 2)
+
+def _prepare(corpus, vocab_size: int, vocab_file: Path | None, ctx_len: int, out):
+    "Corpus text, tokenizer (the run's vocab.txt if it has one, else fitted) and TokenData; checks --ctx. Writes nothing."
     from rwkv_zero.data import load_corpus, encode_corpus, TokenData
     from rwkv_zero.tokenizer import TrieTokenizer
     text = load_corpus(corpus)
-    if resume: tok = TrieTokenizer.from_file(run_dir/'vocab.txt', vocab_size=vocab_size)
+    if vocab_file is not None and vocab_file.is_file(): tok = TrieTokenizer.from_file(vocab_file, vocab_size=vocab_size)
     else:
+        if vocab_file is not None: print(f"{vocab_file} is missing (the run was stopped before it was written): "
+                                         f"fitting it again, which gives the same vocabulary", file=out)
         print(f"fitting a {vocab_size}-token vocabulary on {corpus!s} ({len(text):,} characters)", file=out)
         tok = TrieTokenizer.from_corpus(text, vocab_size=vocab_size)
-        tok.save(run_dir/'vocab.txt')
-    data = TokenData.from_tokens(encode_corpus(text, tok), tok.vocab_size)
+    ids = encode_corpus(text, tok)
+    try: data = TokenData.from_tokens(ids, tok.vocab_size)
+    except ValueError: raise CLIError(f"the corpus {corpus} is too small: {len(ids):,} tokens; training needs at least two "
+                                      f"blocks of {TokenData.block_len} tokens (one for validation)") from None
+    for split in ('train', 'val'):
+        try: data.window_starts(split, ctx_len)
+        except ValueError:
+            raise CLIError(f"--ctx {ctx_len} is too long: training windows are cut from blocks of {data.block_len} "
+                           f"tokens of the corpus, so --ctx must be at most {data.block_len - 1}", 2) from None
     return tok, data
 
-def _fit(model, data, cfg, run_dir: Path, resume: bool, corpus, meta: dict, out):
+def _fit(model, data, cfg, run_dir: Path, resume: bool, meta: dict, out):
     "Train, then write run.json and loss.png; returns (result, validation loss, unigram baseline)."
     from rwkv_zero.data import unigram_loss
-    from rwkv_zero.training import train, evaluate, load_train_state
-    if resume and (done := load_train_state(run_dir)['step']) >= cfg.steps:
+    from rwkv_zero.training import train, evaluate, load_train_state, TrainingDiverged
+    if resume and (run_dir/'train_state.pt').is_file() and (done := load_train_state(run_dir)['step']) >= cfg.steps:
         print(f"the run is already at step {done} of --steps {cfg.steps}: nothing to train (raise --steps to go on)", file=out)
-    res = train(model, data, cfg, run_dir=run_dir, resume=resume, log=lambda *a: print(*a, file=out))
+    base = unigram_loss(data.split('train'), data.split('val'), data.vocab_size)
+    try: res = train(model, data, cfg, run_dir=run_dir, resume=resume, log=lambda *a: print(*a, file=out))
+    except TrainingDiverged as e:
+        r = e.result
+        _write_json(run_dir/'run.json', dict(meta, status='diverged', error=str(e), step=getattr(r, 'step', None),
+                                             unigram_loss=base, losses_tail=list(getattr(r, 'losses', []))[-5:]))
+        raise CLIError(str(e)) from None
     if not res.val_losses or res.val_losses[-1][0] != res.step:     # interrupted between validations
         res.val_losses.append((res.step, evaluate(model, data, cfg.batch_size, cfg.ctx_len, cfg.eval_batches)))
     val = res.val_losses[-1][1]
-    base = unigram_loss(data.split('train'), data.split('val'), data.vocab_size)
     print(f"step {res.step}: validation loss {val:.3f} nats/token; unigram baseline {base:.3f}; "
-          f"uniform guess {math.log(data.vocab_size):.3f}" + (" (interrupted)" if res.interrupted else ""), file=out)
-    meta = dict(meta, corpus=str(corpus), model=dataclasses.asdict(model.config), train=dataclasses.asdict(cfg),
-                step=res.step, val_loss=val, unigram_loss=base, tokens=res.tokens, train_seconds=round(res.seconds, 1))
+          f"uniform guess {math.log(data.vocab_size):.3f}" + (f" (stopped by {res.stopped_by})" if res.interrupted else ""), file=out)
+    meta = dict(meta, status='interrupted' if res.interrupted else 'done', stopped_by=res.stopped_by,
+                train=dataclasses.asdict(cfg), step=res.step, val_loss=val, unigram_loss=base, tokens=res.tokens,
+                train_seconds=round(res.seconds, 1), lr_changes=res.lr_changes)
     _write_json(run_dir/'run.json', meta)
-    _save_loss_plot(res, base, run_dir/'loss.png', f"RWKV {model.config.n_layer}x{model.config.n_embd} on {Path(str(corpus)).name}")
+    name = 'RWKV-7' if meta.get('arch') == 'rwkv7' else 'RWKV'
+    _save_loss_plot(res, base, run_dir/'loss.png', f"{name} {model.config.n_layer}x{model.config.n_embd} on {Path(str(meta['corpus'])).name}")
     return res, val, base
 
+def _exit_code(res) -> int:
+    "130 for Ctrl-C, 128 + the signal's number for SIGTERM/SIGHUP (the shell's convention), 0 when training ended."
+    if not res.interrupted: return 0
+    import signal
+    return 128 + getattr(signal, res.stopped_by, signal.SIGINT) if res.stopped_by != 'KeyboardInterrupt' else 130
+
+
 # %% ../nbs/05b_cli.ipynb #8d68f1e4
-_TRAIN_DEFAULTS = dict(n_layer=2, n_embd=64, vocab_size=512, steps=300, batch=16, ctx=64, lr=3e-3, seed=0)
+_TRAIN_DEFAULTS = dict(n_layer=2, n_embd=64, vocab_size=512, steps=300, batch=16, ctx=64, lr=3e-3, seed=0, checkpoint_every=60.0)
 
 def _add_train_args(p, defaults):
     d = lambda k: f" (default {defaults[k]})"
@@ -148,16 +233,38 @@ def _add_train_args(p, defaults):
     p.add_argument('--vocab-size', type=vocab_int, help='size of the vocabulary fitted on the corpus' + d('vocab_size'))
     p.add_argument('--batch', type=pos_int, help='sequences per step' + d('batch'))
     p.add_argument('--ctx', type=pos_int, help='tokens per sequence' + d('ctx'))
-    p.add_argument('--lr', type=pos_float, help='peak learning rate' + d('lr'))
-    p.add_argument('--seed', type=nonneg_int, help='seed of the weights and the batches' + d('seed'))
+    p.add_argument('--lr', type=pos_float, help='peak learning rate; with --resume, applied from the resumed step on' + d('lr'))
+    p.add_argument('--seed', type=seed_int, help='seed of the weights and the batches' + d('seed'))
+    p.add_argument('--checkpoint-every', type=nonneg_float, metavar='SECONDS',
+                   help='seconds between checkpoints, which bounds what a kill or power cut loses; 0 = only at the end '
+                        'and on Ctrl-C/SIGTERM' + d('checkpoint_every'))
+    p.add_argument('--threads', type=pos_int, default=1, help='PyTorch threads (default 1: fastest for these small models '
+                   'whenever anything else runs on the machine; see bench/RESULTS.md)')
     p.add_argument('--out', type=Path, help='run folder (default runs/<date-time> in the current folder)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
 
+ARCHS = ('rwkv4', 'rwkv7')
+
+def _build_model(arch: str, size: dict, saved_model: dict):
+    "An RWKV-4 (chapter 03) or RWKV-7 (chapter 08b) of the given size; a saved RWKV-7 run keeps its head size and ranks."
+    if arch == 'rwkv4':
+        from rwkv_zero.model import RWKV, RWKVConfig
+        return RWKV(RWKVConfig(**size))
+    # RWKV-7 is a later chapter than this one: imported only when asked for, like a plug-in
+    from rwkv_zero.rwkv7 import RWKV7, RWKV7Config
+    keep = {k: v for k, v in saved_model.items() if k in ('head_size', 'dim_ffn', 'd_decay', 'd_aaa', 'd_mv', 'd_gate', 'chunk_len')}
+    head = keep.pop('head_size', min(64, size['n_embd']))
+    if size['n_embd'] % head:
+        raise CLIError(f"--arch rwkv7 splits the width into heads of {head}: --n-embd {size['n_embd']} must be a multiple of {head}", 2)
+    return RWKV7(RWKV7Config(**size, head_size=head, **keep))
+
 def _model_and_config(args, defaults, saved: dict | None):
-    "Resolve the settings (command line > saved run > defaults) into an RWKV and a TrainConfig."
-    from rwkv_zero.model import RWKV, RWKVConfig
+    "Resolve the settings (command line > saved run > defaults) into a model and a TrainConfig."
     from rwkv_zero.training import TrainConfig
     sm, st = (saved or {}).get('model', {}), (saved or {}).get('train', {})
+    arch = (saved or {}).get('arch', 'rwkv4') if saved else (getattr(args, 'arch', None) or 'rwkv4')
+    if saved and getattr(args, 'arch', None) not in (None, arch):
+        raise CLIError(f"the run in {args.out} is an {arch} run; --arch {args.arch} does not fit its weights", 2)
     size = {}
     for k in ('n_layer', 'n_embd', 'vocab_size'):
         given, old = getattr(args, k), sm.get(k)
@@ -165,89 +272,125 @@ def _model_and_config(args, defaults, saved: dict | None):
             raise CLIError(f"the run in {args.out} has {k}={old}; --{k.replace('_', '-')} {given} does not fit its "
                            f"weights (drop it, or start a new run with another --out)", 2)
         size[k] = given if given is not None else (old if saved else defaults[k])
-    pick = lambda k, tk: getattr(args, k) if getattr(args, k) is not None else st.get(tk, defaults[k])
+    pick = lambda k, tk: getattr(args, k, None) if getattr(args, k, None) is not None else st.get(tk, defaults[k])
     cfg = TrainConfig(steps=pick('steps', 'steps'), batch_size=pick('batch', 'batch_size'), ctx_len=pick('ctx', 'ctx_len'),
                       lr=pick('lr', 'lr'), lr_final=pick('lr', 'lr') / 10, seed=pick('seed', 'seed'),
                       warmup_steps=st.get('warmup_steps', min(20, max(1, pick('steps', 'steps') // 10))),
-                      eval_every=max(1, pick('steps', 'steps') // 10), progress=not args.quiet)
+                      eval_every=max(1, pick('steps', 'steps') // 10), progress=not args.quiet,
+                      save_seconds=pick('checkpoint_every', 'save_seconds'))
     import torch
     with torch.random.fork_rng():                          # seeded weights, the caller's RNG untouched
         torch.manual_seed(cfg.seed)
-        model = RWKV(RWKVConfig(vocab_size=size['vocab_size'], n_layer=size['n_layer'], n_embd=size['n_embd']))
+        model = _build_model(arch, size, sm)
     return model, cfg
+
+def _saved_run(args, out) -> dict | None:
+    "For --resume: the run.json of --out, or None when --out is missing or empty (a run stopped before it began)."
+    if args.out is None: raise CLIError("--resume needs --out RUN_FOLDER: the run to continue", 2)
+    if not args.out.exists():                       # killed before the folder was made: start the run there
+        print(f"no run folder at {args.out} yet: starting the run there", file=out)
+        return None
+    if not (args.out/'run.json').exists():
+        if any(not (p.name.startswith('.') and p.name.endswith('.tmp')) for p in args.out.iterdir()):
+            raise CLIError(f"{args.out} is not a run folder of rwkv-zero (no run.json)")
+        print(f"no run had started in {args.out} yet: starting it now", file=out)
+        return None
+    return _read_run(args.out)
+
+def _set_threads(n: int):
+    import torch
+    torch.set_num_threads(n)
 
 def cmd_train(args, out=None) -> int:
     out = out or sys.stdout
-    saved = None
-    if args.resume:
-        if args.out is None: raise CLIError("--resume needs --out RUN_FOLDER: the run to continue", 2)
-        saved = _read_run(args.out)
-        if args.corpus is not None and str(args.corpus) != saved['corpus']:
-            raise CLIError(f"the run in {args.out} was trained on {saved['corpus']!r}, not {args.corpus!r}", 2)
-    corpus = saved['corpus'] if saved else (args.corpus or 'pydoc')
-    run_dir = args.out if saved else _new_run_dir(args.out)
+    _set_threads(args.threads)
+    saved = _saved_run(args, out) if args.resume else None
+    corpus, corpus_sha = _resume_corpus(saved, args.corpus) if saved else _corpus_spec(args.corpus or 'pydoc')
     model, cfg = _model_and_config(args, _TRAIN_DEFAULTS, saved)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tok, data = _prepare(corpus, model.config.vocab_size, run_dir, bool(saved), out)
+    tok, data = _prepare(corpus, model.config.vocab_size, args.out/'vocab.txt' if saved else None, cfg.ctx_len, out)
+    arch = 'rwkv7' if type(model).__name__ == 'RWKV7' else 'rwkv4'
+    meta = dict(command='train', status='training', arch=arch, corpus=corpus, corpus_sha256=corpus_sha,
+                model=dataclasses.asdict(model.config), train=dataclasses.asdict(cfg))
+    if saved: run_dir = args.out; _write_json(run_dir/'run.json', {**saved, **meta})
+    else: run_dir = _claim_run_dir(args.out, meta)       # checks, then creates: nothing half-made before this line
+    if not (run_dir/'vocab.txt').is_file(): tok.save(run_dir/'vocab.txt')
     n = sum(p.numel() for p in model.parameters())
-    print(f"RWKV: {model.config.n_layer} layer{'s' * (model.config.n_layer > 1)}, {model.config.n_embd} wide, vocab {model.config.vocab_size}: "
+    print(f"{'RWKV-7' if arch == 'rwkv7' else 'RWKV-4'}: {model.config.n_layer} layer{'s' * (model.config.n_layer > 1)}, {model.config.n_embd} wide, vocab {model.config.vocab_size}: "
           f"{n:,} parameters; {cfg.steps} steps of {cfg.batch_size} x {cfg.ctx_len} tokens", file=out)
-    res, _, _ = _fit(model, data, cfg, run_dir, bool(saved), corpus, dict(command='train'), out)
+    res, _, _ = _fit(model, data, cfg, run_dir, bool(saved), meta, out)
     print(f"run folder: {run_dir}", file=out)
-    if res.interrupted:
-        print(f"continue with: {PROG} train --resume --out {run_dir}", file=out)
-        return 130                                     # the shell's code for "stopped by Ctrl-C"
-    return 0
+    if res.interrupted: print(f"continue with: {PROG} train --resume --out {run_dir}", file=out)
+    return _exit_code(res)
+
 
 # %% ../nbs/05b_cli.ipynb #e5c446fe
 def cmd_generate(args, out=None) -> int:
-    from rwkv_zero.model import RWKV, stream_generate
+    import torch
+    from rwkv_zero.model import stream_generate
+    from rwkv_zero.rwkv7 import load_official        # reads the keys: an RWKV-4 or an RWKV-7 (chapter 08b)
     out = out or sys.stdout
     path = _checkpoint_path(args.checkpoint)
-    model = RWKV.from_official(path)
+    model = load_official(path)
+    broken = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
+    if broken: raise CLIError(f"the weights in {path} hold NaN or inf values (first in {broken[0]}): the run that made "
+                              f"them diverged, so there is nothing to generate from")
     tok = load_tokenizer_for(path, model.config.vocab_size, args.vocab)
+    try: tok.encode(args.prompt)
+    except ValueError as e: raise CLIError(f"the prompt cannot be written with this vocabulary: {e}") from None
     print(args.prompt, end='', file=out, flush=True)
     for piece in stream_generate(model, tok, args.prompt, args.length, args.temperature, args.top_p, args.top_k, args.seed):
         print(piece, end='', file=out, flush=True)
     print(file=out)
     return 0
 
-# %% ../nbs/05b_cli.ipynb #3400b73a
-_DEMO = dict(n_layer=3, n_embd=96, vocab_size=512, batch=16, ctx=64, lr=3e-3, seed=0)
 
-def _steps_for_budget(model, data, cfg, seconds: float, out) -> int:
-    "Time a few training steps on a copy of `model` and return how many steps (with evaluations) fit in `seconds`."
+# %% ../nbs/05b_cli.ipynb #3400b73a
+_DEMO = dict(n_layer=3, n_embd=96, vocab_size=512, batch=16, ctx=64, lr=3e-3, seed=0, checkpoint_every=60.0)
+
+def _seconds_per_step(model, data, cfg) -> float:
+    "Time a few training steps on a copy of `model` (the model itself is untouched); the first step is left out."
     import copy
     from rwkv_zero.training import train
     probe = dataclasses.replace(cfg, steps=5, warmup_steps=1, eval_every=0, progress=False)
     stamps = []
     train(copy.deepcopy(model), data, probe, callbacks=[lambda r: stamps.append(time.perf_counter())], log=lambda *a: None)
-    per_step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)      # the first step (warm-up) is left out
-    # 11 validations of `eval_batches` forward passes (about a third of a training step each), plus 10% slack
-    evals = 11 * cfg.eval_batches * per_step / 3
-    steps = max(10, int((0.9 * seconds - evals) / per_step))
+    return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+
+def _steps_in(seconds: float, per_step: float, eval_batches: int) -> int:
+    "How many steps, with 11 validations of `eval_batches` forward passes (a third of a step each) and 10% slack, fit in `seconds`."
+    evals = 11 * eval_batches * per_step / 3
+    return max(10, int((0.9 * seconds - evals) / per_step))
+
+def _steps_for_budget(model, data, cfg, seconds: float, out) -> int:
+    "Time training steps on this machine and return how many fit in `seconds`."
+    per_step = _seconds_per_step(model, data, cfg)
+    steps = _steps_in(seconds, per_step, cfg.eval_batches)
     budget = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:.0f} seconds"
-    print(f"{per_step:.2f} s per training step on this machine: {steps} steps fit in {budget}", file=out)
+    print(f"{per_step * 1000:.0f} ms per training step on this machine: {steps} steps fit in {budget}", file=out)
     return steps
 
 def cmd_demo(args, out=None) -> int:
     from rwkv_zero.model import rnn_logits, stream_generate
     from rwkv_zero.training import TrainConfig
     out = out or sys.stdout
-    run_dir = _new_run_dir(args.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _set_threads(args.threads)
     d = dict(_DEMO, steps=args.steps or 100)
     if args.quick: d.update(n_layer=1, n_embd=32, vocab_size=300, ctx=32, batch=4)
-    a = argparse.Namespace(**{k: None for k in ('n_layer', 'n_embd', 'vocab_size', 'batch', 'ctx', 'lr', 'seed')},
-                           steps=args.steps, quiet=args.quiet, out=run_dir)
+    a = argparse.Namespace(**{k: None for k in ('n_layer', 'n_embd', 'vocab_size', 'batch', 'ctx', 'lr', 'seed', 'checkpoint_every')},
+                           steps=args.steps, quiet=args.quiet, out=args.out)
     model, cfg = _model_and_config(a, d, None)
     print(f"rwkv-zero demo: a {model.config.n_layer}-layer RWKV, {model.config.n_embd} wide, "
           f"{sum(p.numel() for p in model.parameters()):,} parameters, on the {args.corpus} corpus", file=out)
-    tok, data = _prepare(args.corpus, model.config.vocab_size, run_dir, False, out)
+    corpus, corpus_sha = _corpus_spec(args.corpus)
+    tok, data = _prepare(corpus, model.config.vocab_size, None, cfg.ctx_len, out)
     if args.steps is None:
         steps = _steps_for_budget(model, data, cfg, 60 * args.minutes, out)
         cfg = dataclasses.replace(cfg, steps=steps, warmup_steps=min(20, max(1, steps // 10)), eval_every=max(1, steps // 10))
-    res, val, base = _fit(model, data, cfg, run_dir, False, args.corpus, dict(command='demo'), out)
+    meta = dict(command='demo', status='training', arch='rwkv4', corpus=corpus, corpus_sha256=corpus_sha,
+                model=dataclasses.asdict(model.config), train=dataclasses.asdict(cfg))
+    run_dir = _claim_run_dir(args.out, meta)
+    tok.save(run_dir/'vocab.txt')
+    res, val, base = _fit(model, data, cfg, run_dir, False, meta, out)
     print(f"learned: {'yes' if val < base else 'not yet'}, validation loss {val:.3f} "
           f"{'<' if val < base else '>='} unigram baseline {base:.3f}", file=out)
     # GPT mode vs RNN mode on the trained weights
@@ -267,6 +410,56 @@ def cmd_demo(args, out=None) -> int:
     print(f"continue with: {PROG} generate {run_dir} --prompt 'The '", file=out)
     return 0 if ok else 1
 
+# %% ../nbs/05b_cli.ipynb #0b6d1a20
+def _version(module: str) -> str | None:
+    "Installed version of a distribution or module, without importing it (None if it is missing)."
+    import importlib.metadata, importlib.util
+    try: return importlib.metadata.version(module)
+    except importlib.metadata.PackageNotFoundError:
+        return 'installed' if importlib.util.find_spec(module) else None
+
+def _doctor_checks():
+    "(name, ok, required, detail) for each item of `rwkv-zero doctor`."
+    import platform, tempfile
+    yield 'python', sys.version_info >= (3, 10), True, platform.python_version()
+    import torch
+    yield 'torch', True, True, f"{torch.__version__}, {torch.get_num_threads()} threads"
+    from rwkv_zero import __version__
+    yield 'rwkv_zero', True, True, __version__
+    try:
+        from rwkv_zero.tokenizer import world_tokenizer
+        t0 = time.perf_counter(); tok = world_tokenizer()
+        yield 'rwkv + World vocab', True, True, f"rwkv {_version('rwkv')}, {len(tok.token2id):,} tokens loaded in {time.perf_counter() - t0:.2f} s"
+    except (OSError, ValueError, ModuleNotFoundError) as e: yield 'rwkv + World vocab', False, True, _one_line(e)
+    for mod, why in (('matplotlib', 'figures'), ('ipywidgets', 'widgets of chapter 07'), ('jupyterlab', 'the notebooks')):
+        v = _version(mod)
+        yield mod, v is not None, True, v or f"missing: needed for {why} (pip install {mod})"
+    try:
+        with tempfile.TemporaryFile(dir=Path.cwd()): pass
+        yield 'write here', True, True, f"{Path.cwd()} can take run folders"
+    except OSError as e: yield 'write here', False, True, f"{Path.cwd()}: {e.strerror}"
+    from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, rnn_logits
+    t0 = time.perf_counter()
+    m = randomize_weights_(RWKV(RWKVConfig(vocab_size=64, n_layer=2, n_embd=32)), seed=0).eval()
+    idx = torch.randint(0, 64, (1, 16), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): gpt = m(idx); err = (gpt - rnn_logits(m, idx)).abs().max().item() / gpt.std().item()
+    yield 'GPT = RNN', err < 1e-4, True, f"max |GPT mode - RNN mode| = {err:.1e} of the logits' std ({time.perf_counter() - t0:.2f} s)"
+    tv = _version('triton')
+    yield 'triton', True, False, tv or ('not installed (optional: Linux only; chapter 06 then explains and skips its kernel cells)')
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    yield 'GPU', True, False, gpu or 'none: the whole course runs on this CPU'
+
+def cmd_doctor(args, out=None) -> int:
+    out = out or sys.stdout
+    bad = 0
+    for name, ok, required, detail in _doctor_checks():
+        mark = 'ok' if ok else ('MISSING' if required else 'optional')
+        print(f"{mark:>8}  {name:<18} {detail}", file=out, flush=True)
+        bad += (not ok) and required
+    print(f"{'all set' if not bad else f'{bad} required item(s) missing'}: "
+          f"{'start with chapter 00 (jupyter lab nbs/)' if not bad else 'fix the lines marked MISSING'}", file=out)
+    return 1 if bad else 0
+
 # %% ../nbs/05b_cli.ipynb #0eb01aec
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="RWKV from zero: train a small RWKV-4 on a CPU and generate text with it.",
@@ -285,10 +478,11 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument('--steps', type=pos_int, help='train this many steps instead of a time budget')
     d.add_argument('--quick', action='store_true', help='a tiny model (a smoke test; combine with --steps)')
     d.add_argument('--corpus', default='pydoc', help="corpus name or UTF-8 text file (default 'pydoc', offline)")
-    d.add_argument('--prompt', default='The ', help="start of the sample (default 'The ')")
+    d.add_argument('--prompt', type=text_arg, default='The ', help="start of the sample (default 'The ')")
     d.add_argument('--length', type=pos_int, default=200, help='tokens to generate (default 200)')
     d.add_argument('--temperature', type=nonneg_float, default=0.8, help='sampling temperature (default 0.8)')
-    d.add_argument('--seed', type=nonneg_int, default=0, help='seed of the sample (default 0)')
+    d.add_argument('--seed', type=seed_int, default=0, help='seed of the sample (default 0)')
+    d.add_argument('--threads', type=pos_int, default=1, help='PyTorch threads (default 1, see rwkv-zero train --help)')
     d.add_argument('--out', type=Path, help='run folder (default runs/<date-time> in the current folder)')
     d.add_argument('--quiet', action='store_true', help='no progress bar')
     d.set_defaults(func=cmd_demo)
@@ -296,8 +490,10 @@ def make_parser() -> argparse.ArgumentParser:
     t = sub.add_parser('train', help='train an RWKV on a corpus or a text file',
                        description='Train an RWKV-4 on a corpus (pydoc, shakespeare) or a UTF-8 text file, with a '
                                    'vocabulary fitted on it; write model.pth, vocab.txt, run.json and loss.png. '
-                                   'Ctrl-C saves a checkpoint that --resume continues.')
+                                   'Ctrl-C, SIGTERM or a closed terminal saves a checkpoint that --resume continues; '
+                                   'a checkpoint is also written every --checkpoint-every seconds.')
     t.add_argument('corpus', nargs='?', help="'pydoc' (default, offline), 'shakespeare' (downloaded once) or a file")
+    t.add_argument('--arch', choices=ARCHS, help="rwkv4 (default, chapters 01-05) or rwkv7 (chapter 08b)")
     _add_train_args(t, _TRAIN_DEFAULTS)
     t.add_argument('--steps', type=nonneg_int, help=f"optimiser steps in total (default {_TRAIN_DEFAULTS['steps']})")
     t.add_argument('--resume', action='store_true', help='continue the run in --out (up to --steps)')
@@ -305,16 +501,20 @@ def make_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser('generate', help='generate text from a checkpoint',
                        description='Generate text from a checkpoint: a run folder or a .pth file (rwkv-zero runs, or '
-                                   'official RWKV-4 checkpoints with the World tokenizer).')
+                                   'official RWKV-4 and RWKV-7 checkpoints with the World tokenizer).')
     g.add_argument('checkpoint', help='run folder or .pth file')
-    g.add_argument('--prompt', default='The ', help="text to continue (default 'The ')")
+    g.add_argument('--prompt', type=text_arg, default='The ', help="text to continue (default 'The ')")
     g.add_argument('--length', type=pos_int, default=200, help='tokens to generate at most (default 200)')
     g.add_argument('--temperature', type=nonneg_float, default=1.0, help='0 = always the most likely token (default 1)')
     g.add_argument('--top-p', type=prob, default=0.9, help='nucleus sampling mass (default 0.9; 1 = off)')
     g.add_argument('--top-k', type=nonneg_int, default=0, help='keep the k most likely tokens (default 0 = off)')
-    g.add_argument('--seed', type=nonneg_int, help='seed for a repeatable sample')
+    g.add_argument('--seed', type=seed_int, help='seed for a repeatable sample')
     g.add_argument('--vocab', help="'world' or a vocab file (default: vocab.txt beside the checkpoint)")
     g.set_defaults(func=cmd_generate)
+    dr = sub.add_parser('doctor', help='check this install in a few seconds (for workshops)',
+                        description='Check Python, PyTorch, the rwkv package and its World vocabulary, the notebook '
+                                    'packages, a quick GPT mode = RNN mode check, Triton and the GPU; one line each.')
+    dr.set_defaults(func=cmd_doctor)
     return p
 
 def main(argv=None) -> int:
@@ -324,12 +524,16 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise CLIError(f"choose a command: demo, train or generate (see {PROG} --help)", 2)
+            raise CLIError(f"choose a command: demo, train, generate or doctor (see {PROG} --help)", 2)
         cmd = f"{PROG} {args.command}"
         return args.func(args)
     except CLIError as e:
         if os.environ.get('RWKV_ZERO_DEBUG'): raise
         print(f"{cmd}: error: {_one_line(e)}", file=sys.stderr); return e.code
+    except BrokenPipeError:                            # the reader went away (`rwkv-zero generate ... | head`): stop quietly
+        try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # so the final flush cannot fail again
+        except (OSError, ValueError, AttributeError): pass
+        return 0
     except (ValueError, TypeError, OSError) as e:      # the library's clear errors (CheckpointError is a ValueError)
         if os.environ.get('RWKV_ZERO_DEBUG'): raise
         print(f"{cmd}: error: {_one_line(e)}", file=sys.stderr); return 1

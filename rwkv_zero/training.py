@@ -4,19 +4,20 @@
 
 # %% ../nbs/05_training.ipynb #5096d387
 from __future__ import annotations
-import math, os, random, signal, threading, time, warnings
+import math, os, random, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .tokenizer import atomic_write
+from .core import StopSignals, atomic_write, ensure_writable, remove_stale_temps
+from .data import sha256_file
 
 # %% auto #0
-__all__ = ['LR_SCALE', 'STATE_VERSION', 'train_minimal', 'param_groups', 'lr_factor', 'L2Wrap', 'evaluate', 'TrainConfig',
-           'TrainResult', 'save_checkpoint', 'load_train_state', 'interrupt_at', 'make_optimizer', 'train',
-           'plot_losses', 'n_params', 'plot_comparison']
+__all__ = ['LR_SCALE', 'SCHEDULES', 'STATE_VERSION', 'train_minimal', 'param_groups', 'lr_factor', 'L2Wrap', 'evaluate',
+           'TrainConfig', 'TrainResult', 'TrainingDiverged', 'save_checkpoint', 'load_train_state', 'interrupt_at',
+           'make_optimizer', 'train', 'plot_losses', 'n_params', 'plot_comparison']
 
 # %% ../nbs/05_training.ipynb #84bfe768
 def train_minimal(model, data, steps: int = 100, batch_size: int = 16, ctx_len: int = 64, lr: float = 3e-3,
@@ -52,14 +53,18 @@ def param_groups(model, lr: float, weight_decay: float = 0.0) -> list[dict]:
     return [groups[k] for k in sorted(groups)]
 
 # %% ../nbs/05_training.ipynb #31630962
+SCHEDULES = ('cosine', 'rwkv', 'linear', 'constant')
+
 def lr_factor(step: int, steps: int, warmup_steps: int = 0, final_ratio: float = 0.1, schedule: str = 'cosine') -> float:
-    "Multiplier of the peak learning rate at `step`: linear warm-up, then cosine/linear decay to `final_ratio` (or constant)."
-    if step < warmup_steps: return (step + 1) / warmup_steps
+    "Multiplier of the peak learning rate at `step`: warm-up, then a cosine, exponential ('rwkv') or linear decay to `final_ratio`."
+    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, got {schedule!r}")
+    if step < warmup_steps:
+        return 0.2 + 0.8 * step / warmup_steps if schedule == 'rwkv' else (step + 1) / warmup_steps
     if schedule == 'constant' or steps <= warmup_steps: return 1.0
     t = min(1.0, (step - warmup_steps) / max(1, steps - warmup_steps - 1))          # 0 -> 1 over the decay
     if schedule == 'cosine': return final_ratio + (1 - final_ratio) * 0.5 * (1 + math.cos(math.pi * t))
-    if schedule == 'linear': return 1.0 + (final_ratio - 1.0) * t
-    raise ValueError(f"schedule must be 'cosine', 'linear' or 'constant', got {schedule!r}")
+    if schedule == 'rwkv': return math.exp(math.log(final_ratio) * t)              # RWKV-v4neo: exponential decay
+    return 1.0 + (final_ratio - 1.0) * t                                            # 'linear'
 
 # %% ../nbs/05_training.ipynb #6262649a
 class L2Wrap(torch.autograd.Function):
@@ -102,7 +107,7 @@ class TrainConfig:
     lr: float = 3e-3              # peak learning rate (time_decay gets 2x, time_first 3x)
     lr_final: float = 3e-4        # learning rate at the last step
     warmup_steps: int = 20
-    schedule: str = 'cosine'      # 'cosine', 'linear' or 'constant'
+    schedule: str = 'cosine'      # 'cosine' (default, like the GPT baseline), 'rwkv' (RWKV-v4neo's exponential), 'linear', 'constant'
     weight_decay: float = 0.0     # on 2-D matrices only (RWKV-v4neo's default is 0)
     betas: tuple = (0.9, 0.99)
     eps: float = 1e-8
@@ -110,13 +115,15 @@ class TrainConfig:
     l2wrap: bool = True           # RWKV's pull on the largest logit
     eval_every: int = 50          # steps between validation losses; 0 = only at the end
     eval_batches: int = 4
-    save_every: int = 0           # steps between checkpoints (with a run_dir); 0 = only at the end or on interrupt
+    save_every: int = 0           # steps between checkpoints (with a run_dir); 0 = only by time, at the end or on interrupt
+    save_seconds: float = 60.0    # seconds between checkpoints (with a run_dir): bounds what a SIGKILL or power cut loses; 0 = off
     seed: int = 0                 # seeds the batch generator
     progress: bool = True         # tqdm progress bar
 
     def __post_init__(self):
         lr_factor(0, 2, 0, 0.1, self.schedule)      # validates the schedule name
         if self.steps < 0 or self.batch_size < 1 or self.ctx_len < 1: raise ValueError('steps, batch_size and ctx_len must be positive')
+        if not (self.lr > 0 and math.isfinite(self.lr)): raise ValueError(f'lr must be a positive number, got {self.lr}')
         self.betas = tuple(self.betas)
 
 @dataclass
@@ -128,67 +135,71 @@ class TrainResult:
     lrs: list = field(default_factory=list)           # base learning rate used at every step
     tokens: int = 0                                   # training tokens seen
     seconds: float = 0.0                              # training time (without evaluation and saving)
+    times: list = field(default_factory=list)         # training seconds so far, after every step (for plots against time)
     interrupted: bool = False
+    stopped_by: str | None = None                     # 'SIGINT', 'SIGTERM', 'SIGHUP' or 'KeyboardInterrupt'
+    lr_changes: list = field(default_factory=list)    # (step, old peak lr, new peak lr) of each resume with a new lr
     run_dir: Path | None = None
 
     @property
     def tokens_per_s(self) -> float: return self.tokens / max(self.seconds, 1e-9)
 
 # %% ../nbs/05_training.ipynb #adbfeebf
-STATE_VERSION = 1
+STATE_VERSION = 2   # 2: the train state holds the weights (1 held only the hash of model.pth)
 
-def _sha256(path) -> str:
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+class TrainingDiverged(ArithmeticError):
+    "The loss, a gradient or the weights became NaN or inf; `.result` is the `TrainResult` up to that point."
+    def __init__(self, message: str, result=None):
+        super().__init__(message); self.result = result
+
+def _save_weights(run_dir: Path, model) -> Path:
+    "Write `model.pth`: the official layout when the model has `save_official`, else its state dict."
+    if hasattr(model, 'save_official'): return model.save_official(run_dir/'model.pth')     # atomic itself
+    return atomic_write(run_dir/'model.pth', lambda p: torch.save(model.state_dict(), p))
 
 def save_checkpoint(run_dir, model, optimizer, scheduler, generator, result: TrainResult, cfg: TrainConfig) -> Path:
-    "Write `model.pth` (official layout when the model has `save_official`) and `train_state.pt` atomically."
+    "Write `model.pth`, then `train_state.pt` (the checkpoint itself, weights included), each atomically."
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    if hasattr(model, 'save_official'): model.save_official(run_dir/'model.pth')     # atomic itself
-    else: atomic_write(run_dir/'model.pth', lambda p: torch.save(model.state_dict(), p))
+    weights = {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+    bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise TrainingDiverged(f'the weights hold NaN or inf values ({bad[0]}): not saved', result)
+    _save_weights(run_dir, model)
     state = dict(version=STATE_VERSION, step=result.step, losses=list(result.losses), val_losses=list(result.val_losses),
-                 lrs=list(result.lrs), tokens=result.tokens, seconds=result.seconds,
-                 optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), generator=generator.get_state(),
-                 torch_rng=torch.get_rng_state(), python_rng=random.getstate(), config=asdict(cfg),
-                 model_sha256=_sha256(run_dir/'model.pth'))
+                 lrs=list(result.lrs), tokens=result.tokens, seconds=result.seconds, lr_changes=list(result.lr_changes),
+                 times=list(result.times),
+                 model=weights, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                 generator=generator.get_state(), torch_rng=torch.get_rng_state(), python_rng=random.getstate(),
+                 config=asdict(cfg), model_sha256=sha256_file(run_dir/'model.pth'))
     atomic_write(run_dir/'train_state.pt', lambda p: torch.save(state, p))
     return run_dir
 
 def load_train_state(run_dir) -> dict:
-    "The train state of a run folder, checked: version, and that `model.pth` is the one it was saved with."
+    "The checkpoint of a run folder, checked; `state['model_file_ok']` says whether `model.pth` holds its weights."
     run_dir = Path(run_dir); path = run_dir/'train_state.pt'
     if not path.is_file(): raise FileNotFoundError(f'no checkpoint in {run_dir} (missing train_state.pt)')
-    state = torch.load(path, weights_only=True)
-    if state.get('version') != STATE_VERSION:
-        raise ValueError(f"{path} has train-state version {state.get('version')}, this code reads {STATE_VERSION}")
-    if not (run_dir/'model.pth').is_file() or _sha256(run_dir/'model.pth') != state['model_sha256']:
-        raise ValueError(f'{run_dir}/model.pth is missing or is not the file this train state was saved with')
+    try: state = torch.load(path, weights_only=True)
+    except Exception as e: raise ValueError(f'{path} is damaged ({type(e).__name__}: {str(e)[:200]})') from None
+    if not isinstance(state, dict) or state.get('version') != STATE_VERSION:
+        version = state.get('version') if isinstance(state, dict) else None
+        raise ValueError(f"{path} has train-state version {version}, this code reads {STATE_VERSION}: "
+                         f"resume it with the rwkv_zero that wrote it, or start a new run")
+    model_file = run_dir/'model.pth'
+    state['model_file_ok'] = model_file.is_file() and sha256_file(model_file) == state['model_sha256']
     return state
 
 # %% ../nbs/05_training.ipynb #2275241c
-class _DeferSigint:
-    "Context manager: the first SIGINT sets `.requested`; a second raises KeyboardInterrupt at once."
-    def __enter__(self):
-        self.requested, self._old = False, None
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handle)
-        return self
-    def _handle(self, signum, frame):
-        if self.requested: raise KeyboardInterrupt
-        self.requested = True
-    def __exit__(self, *exc):
-        if self._old is not None: signal.signal(signal.SIGINT, self._old)
-
 def interrupt_at(step: int):
     "A `train` callback that raises KeyboardInterrupt after step `step`, as if Ctrl-C had been pressed."
     def callback(result: TrainResult):
         if result.step == step: raise KeyboardInterrupt
     return callback
 
+
 # %% ../nbs/05_training.ipynb #c96541ab
 def make_optimizer(model, cfg: TrainConfig):
-    "AdamW over `param_groups` with the config's betas, eps and weight decay."
-    groups = [{k: v for k, v in g.items() if k != 'names'} for g in param_groups(model, cfg.lr, cfg.weight_decay)]
+    "AdamW over the model's own `param_groups(lr, weight_decay)` if it has one, else this chapter's `param_groups`."
+    groups = model.param_groups(cfg.lr, cfg.weight_decay) if hasattr(model, 'param_groups') else param_groups(model, cfg.lr, cfg.weight_decay)
+    groups = [{k: v for k, v in g.items() if k != 'names'} for g in groups]
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
 
 def _loss(model, x, y, l2wrap: bool):
@@ -196,81 +207,117 @@ def _loss(model, x, y, l2wrap: bool):
     loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=-100)
     return L2Wrap.apply(loss, logits) if l2wrap else loss
 
+_RESUMABLE = ('steps', 'progress', 'eval_every', 'eval_batches', 'save_every', 'save_seconds', 'lr', 'lr_final')
+
+def _restore(run_dir: Path, model, opt, sched, gen, cfg: TrainConfig, log) -> TrainResult:
+    "Load the checkpoint of `run_dir` into the model, optimiser, schedule and generators; apply a new peak lr."
+    st = load_train_state(run_dir)
+    model.load_state_dict(st['model'])
+    if not st['model_file_ok']:            # a kill between the two writes of a checkpoint: export it again
+        _save_weights(run_dir, model); log(f"{run_dir/'model.pth'} did not match the checkpoint: rewritten from train_state.pt")
+    opt.load_state_dict(st['optimizer']); sched.load_state_dict(st['scheduler']); gen.set_state(st['generator'])
+    torch.set_rng_state(st['torch_rng']); random.setstate(st['python_rng'])
+    res = TrainResult(st['step'], st['losses'], [tuple(v) for v in st['val_losses']], st['lrs'], st['tokens'],
+                      st['seconds'], st['times'], lr_changes=[tuple(c) for c in st['lr_changes']], run_dir=run_dir)
+    old_lr = st['config']['lr']
+    if cfg.lr != old_lr:                   # a new peak rate: the schedule's shape stays, its height changes
+        for g in opt.param_groups: g['initial_lr'] = cfg.lr * g.get('lr_scale', 1.0)
+        sched.base_lrs = [g['initial_lr'] for g in opt.param_groups]
+        for g, base, f in zip(opt.param_groups, sched.base_lrs, sched.lr_lambdas): g['lr'] = base * f(sched.last_epoch)
+        sched._last_lr = [g['lr'] for g in opt.param_groups]          # what get_last_lr() reports
+        res.lr_changes.append((res.step, old_lr, cfg.lr))
+        log(f'peak learning rate {old_lr:g} -> {cfg.lr:g} from step {res.step + 1} on')
+    changed = {k: (v, getattr(cfg, k, None)) for k, v in st['config'].items()
+               if k not in _RESUMABLE and v != getattr(cfg, k, None) and not (k == 'betas' and tuple(v) == cfg.betas)}
+    if changed: warnings.warn(f'resuming with a different config (saved, now): {changed}')
+    log(f'resumed from {run_dir} at step {res.step}')
+    return res
+
 def train(model, data, cfg: TrainConfig | None = None, run_dir=None, resume: bool = False,
           callbacks=(), log=print) -> TrainResult:
     """Train `model` (in place) on `data` (anything with `get_batch(split, B, T, generator)`).
 
-    With `run_dir`, checkpoints go there (every `cfg.save_every` steps, at the end and on interrupt) and
-    `resume=True` continues from the one there, if any. Each callback is called as `cb(result)` after every
-    step. Ctrl-C (or a callback raising KeyboardInterrupt) saves and returns with `result.interrupted`."""
+    With `run_dir`, checkpoints go there (every `cfg.save_every` steps or `cfg.save_seconds` seconds, at the end
+    and on interrupt) and `resume=True` continues from the one there, if any. Each callback is called as
+    `cb(result)` after every step. Ctrl-C, SIGTERM or SIGHUP (or a callback raising KeyboardInterrupt) saves and
+    returns with `result.interrupted`. A non-finite loss raises `TrainingDiverged`; the last checkpoint stays."""
     from tqdm.auto import tqdm
     cfg = cfg or TrainConfig()
     run_dir = Path(run_dir) if run_dir is not None else None
+    if resume and run_dir is None: raise ValueError('resume=True needs the run_dir to resume from')
+    if run_dir is not None: ensure_writable(run_dir); remove_stale_temps(run_dir)    # fail now, not after the work
     opt = make_optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, cfg.steps, cfg.warmup_steps, cfg.lr_final / cfg.lr, cfg.schedule))
     gen = torch.Generator().manual_seed(cfg.seed)
     res = TrainResult(run_dir=run_dir)
-    if resume and run_dir is None: raise ValueError('resume=True needs the run_dir to resume from')
-    if resume and (run_dir/'train_state.pt').is_file():
-        st = load_train_state(run_dir)
-        model.load_state_dict(torch.load(run_dir/'model.pth', weights_only=True))
-        opt.load_state_dict(st['optimizer']); sched.load_state_dict(st['scheduler']); gen.set_state(st['generator'])
-        torch.set_rng_state(st['torch_rng']); random.setstate(st['python_rng'])
-        res = TrainResult(st['step'], st['losses'], [tuple(v) for v in st['val_losses']], st['lrs'], st['tokens'],
-                          st['seconds'], run_dir=run_dir)
-        changed = {k: (v, getattr(cfg, k)) for k, v in st['config'].items()
-                   if k not in ('steps', 'progress', 'eval_every', 'eval_batches', 'save_every') and v != getattr(cfg, k, None)}
-        if changed: warnings.warn(f'resuming with a different config (saved, now): {changed}')
-        log(f'resumed from {run_dir} at step {res.step}')
+    if resume and (run_dir/'train_state.pt').is_file(): res = _restore(run_dir, model, opt, sched, gen, cfg, log)
     elif resume: log(f'no checkpoint in {run_dir}: starting from scratch')
+    saved_at = res.step if resume and res.step else None           # step of the checkpoint on disk, if any
 
     def validate():
-        res.val_losses.append((res.step, evaluate(model, data, cfg.batch_size, cfg.ctx_len, cfg.eval_batches)))
+        v = evaluate(model, data, cfg.batch_size, cfg.ctx_len, cfg.eval_batches)
+        if not math.isfinite(v): raise TrainingDiverged(f'the validation loss is {v} after step {res.step}', res)
+        res.val_losses.append((res.step, v))
+
+    def save():
+        nonlocal phase, last_save, saved_at
+        phase = 'save'
+        save_checkpoint(run_dir, model, opt, sched, gen, res, cfg)
+        phase, last_save, saved_at = 'idle', time.monotonic(), res.step
 
     model.train()
-    if res.step == 0 and cfg.eval_every: validate()
+    phase, last_save = 'idle', time.monotonic()
     bar = tqdm(total=cfg.steps, initial=res.step, disable=not cfg.progress, desc='train', leave=False)
-    t_start, tok_start, phase = time.perf_counter(), res.tokens, 'idle'
+    t_start, tok_start = time.perf_counter(), res.tokens
     try:
-        with _DeferSigint() as sigint:
+        if res.step == 0 and cfg.eval_every: validate()
+        with StopSignals() as stop:
             while res.step < cfg.steps:
                 g_state, phase = gen.get_state(), 'compute'    # g_state: to undo this step's draw if it does not finish
                 t0 = time.perf_counter()
                 x, y = data.get_batch('train', cfg.batch_size, cfg.ctx_len, generator=gen)
                 loss = _loss(model, x, y, cfg.l2wrap)
+                if not torch.isfinite(loss): raise TrainingDiverged(f'the training loss became {loss.item()} at step {res.step + 1}', res)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-                phase = 'update'
-                if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)
+                if not torch.isfinite(norm): raise TrainingDiverged(f'the gradient became {norm.item()} at step {res.step + 1}', res)
+                phase = 'update'                                # from here until the step is counted, weights change
                 res.lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
                 res.step += 1; res.losses.append(loss.item()); res.tokens += x.numel()
-                res.seconds += time.perf_counter() - t0
+                res.seconds += time.perf_counter() - t0; res.times.append(res.seconds)
                 phase = 'idle'
                 if cfg.eval_every and res.step % cfg.eval_every == 0: validate()
-                if run_dir is not None and cfg.save_every and res.step % cfg.save_every == 0:
-                    save_checkpoint(run_dir, model, opt, sched, gen, res, cfg)
+                if run_dir is not None and ((cfg.save_every and res.step % cfg.save_every == 0) or
+                                            (cfg.save_seconds and time.monotonic() - last_save >= cfg.save_seconds)): save()
                 bar.update(1)
                 rate = (res.tokens - tok_start) / max(time.perf_counter() - t_start, 1e-9)
                 bar.set_postfix(loss=f'{res.losses[-1]:.3f}', val=f'{res.val_losses[-1][1]:.3f}' if res.val_losses else '-',
                                 tok_s=f'{rate:,.0f}', refresh=False)
                 for cb in callbacks: cb(res)
-                if sigint.requested: raise KeyboardInterrupt
-        if not res.val_losses or res.val_losses[-1][0] != res.step: validate()
+                if stop.requested is not None: res.stopped_by = stop.name; raise KeyboardInterrupt
+            if not res.val_losses or res.val_losses[-1][0] != res.step: validate()
+            if run_dir is not None: save()
     except KeyboardInterrupt:
-        res.interrupted = True
-        if phase == 'update':      # stopped inside the optimiser update: the weights are half-changed
-            log(f'interrupted inside the update of step {res.step + 1}: not saved (the last checkpoint stands)')
+        res.interrupted, res.stopped_by = True, res.stopped_by or 'KeyboardInterrupt'
+        if phase in ('update', 'save'):    # weights half-changed, or the checkpoint being written was abandoned
+            log(f'interrupted during the {phase} of step {res.step + (phase == "update")}: not saved '
+                f'(the last checkpoint{f", at step {saved_at}," if saved_at is not None else ""} stands)')
             return res
         if phase == 'compute': gen.set_state(g_state)   # the step never happened: put its batch back
         if run_dir is not None:
-            save_checkpoint(run_dir, model, opt, sched, gen, res, cfg)
+            save()
             log(f'interrupted after step {res.step}: checkpoint saved to {run_dir}; train(..., resume=True) continues')
         else: log(f'interrupted after step {res.step} (no run_dir: nothing saved)')
-        return res
+    except TrainingDiverged as e:
+        kept = (f'the last checkpoint, at step {saved_at}, is kept in {run_dir}' if saved_at is not None else
+                'no checkpoint had been saved' if run_dir is not None else 'nothing was saved (no run_dir)')
+        raise TrainingDiverged(f'{e}: training stopped, {kept}. The learning rate may be too high '
+                               f'(peak lr {cfg.lr:g}); try a smaller one.', res) from None
     finally: bar.close()
-    if run_dir is not None: save_checkpoint(run_dir, model, opt, sched, gen, res, cfg)
     return res
+
 
 # %% ../nbs/05_training.ipynb #af580562
 def _smooth(xs, k):
@@ -299,13 +346,18 @@ def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 def plot_comparison(results: dict, models: dict, baseline: float | None = None):
-    "Figure: validation curves of `results` ({name: TrainResult}) beside the parameter counts of `models`."
+    "Figure: validation curves of `results` ({name: TrainResult}) against tokens and training seconds, and the parameter counts of `models`."
     import matplotlib.pyplot as plt
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw=dict(width_ratios=[3, 1]))
+    fig, (ax, tx, bx) = plt.subplots(1, 3, figsize=(13, 4), gridspec_kw=dict(width_ratios=[3, 3, 1]))
     for i, (name, r) in enumerate(results.items()):
-        s, v = zip(*r.val_losses); ax.plot(s, v, 'o-', color=f'C{i}', label=f'{name} ({r.tokens_per_s:,.0f} tok/s)')
-    if baseline is not None: ax.axhline(baseline, color='gray', ls='--', label='unigram baseline')
-    ax.set_xlabel('step'); ax.set_ylabel('validation cross-entropy (nats/token)'); ax.legend()
+        s, v = zip(*r.val_losses)
+        per_step = r.tokens / max(r.step, 1)
+        ax.plot([k * per_step for k in s], v, 'o-', color=f'C{i}', label=name)
+        tx.plot([r.times[k - 1] if k else 0.0 for k in s], v, 'o-', color=f'C{i}', label=f'{name} ({r.tokens_per_s:,.0f} tok/s)')
+    for a, xl in ((ax, 'training tokens'), (tx, 'training seconds')):
+        if baseline is not None: a.axhline(baseline, color='gray', ls='--', label='unigram baseline')
+        a.set_xlabel(xl); a.legend()
+    ax.set_ylabel('validation cross-entropy (nats/token)')
     counts = [n_params(m) for m in models.values()]
     bars = bx.bar(list(models), counts, color=[f'C{i}' for i in range(len(models))])
     bx.bar_label(bars, [f'{c:,}' for c in counts]); bx.set_title('parameters'); bx.set_yticks([])
