@@ -8,12 +8,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     'tokenizer.py': ['--kb', '20', '--repeats', '1'],
-    'inference.py': ['--n-layer', '1', '--n-embd', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4', '--repeats', '1'],
+    'inference.py': ['--n-layer', '1', '--n-embd', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4', '--repeats', '1',
+                     '--bf16', '--batch', '2', '--memory', '64', '--piece', '16'],
     'training.py': ['--n-embd', '16', '--vocab', '64', '--ctx-lens', '16', '--tokens-per-step', '64', '--warmup', '1',
                     '--steps', '1', '--repeats', '1', '--chunk-lens', '8'],
     'generation_cost.py': ['--tokens', '32', '--n_layer', '1', '--n_embd', '32', '--vocab', '256'],
     'wkv_forms.py': ['--reps', '1'],
     'wkv_gpu.py': ['--interpret', '--B', '2', '--T', '16', '--C', '8', '--reps', '1'],
+    'recall.py': ['--quick'],
     'rwkv7.py': ['--n-layer', '1', '--n-embd', '64', '--head-size', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4',
                  '--repeats', '1', '--train-ctx-lens', '32', '--train-tokens', '64', '--train-n-embd', '64', '--train-n-layer', '1'],
 }
