@@ -7,11 +7,14 @@ Measures, for both implementations:
   - RNN mode: tokens/s generating one token at a time (batch 1), from a state;
   - GPT-mode prefill: tokens/s reading a prompt of --prompt tokens (only the last token's logits, as both
     packages do when reading a prompt);
-and prints their ratios (rwkv_zero / official; > 1 means rwkv_zero is faster). It also measures the memory
+and prints their ratios (rwkv_zero / official; > 1 means rwkv_zero is faster). RNN mode is timed for the plain
+`RWKV.step`, for chapter 03c's `FastRNN` in float32 and (where --bf16) in bfloat16 against the official `cpu bf16`,
+and batched (--batch prompts at once, `FastRNN`). --memory adds the peak memory of a long prefill in one pass
+against `prefill_in_pieces` (each in a fresh child process). Timings are medians of --repeats interleaved rounds. It also measures the memory
 bandwidth with a large tensor copy (and a large read) and prints the floor of RNN mode: each token reads every
 weight matrix once, so tokens/s <= bandwidth / bytes of weights. Diagnostic rows show GPT-mode prefill with other
 WKV forms (chapter 01's recurrent loop and chunked form) and with no WKV at all (the ceiling any WKV could reach:
-the rest of the pass alone). Timings are best-of-N after a warm-up; the machine may be shared.
+the rest of the pass alone). The machine may be shared: the load average is printed.
 """
 import argparse, os, sys, tempfile, time
 from pathlib import Path
@@ -20,7 +23,7 @@ os.environ.setdefault('RWKV_JIT_ON', '1')          # the official package reads 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_
+from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, FastRNN, bf16_native, prefill_in_pieces
 from rwkv_zero.time_mix import WKVState, wkv_recurrent
 
 
@@ -34,14 +37,40 @@ def best_time(fn, repeats, warmup=1):
 
 
 def best_times(fns: dict, repeats, warmup=1):
-    "Best wall time of each function, the runs interleaved (a busy machine then slows all of them alike)."
+    "Median wall time of each function, the runs interleaved (a busy machine then slows all of them alike)."
+    import statistics
     for f in fns.values():
         for _ in range(warmup): f()
-    best = {name: float('inf') for name in fns}
+    times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, f in fns.items():
-            t0 = time.perf_counter(); f(); best[name] = min(best[name], time.perf_counter() - t0)
-    return best
+            t0 = time.perf_counter(); f(); times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+MEM_CHILD = r"""
+import resource, sys, torch
+sys.path.insert(0, sys.argv[1])
+from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, prefill_in_pieces
+C, T, piece = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+torch.set_num_threads(1)
+m = randomize_weights_(RWKV(RWKVConfig(vocab_size=256, n_layer=2, n_embd=C), init_weights=False)).eval()
+idx = torch.randint(0, 256, (1, T), generator=torch.Generator().manual_seed(0))
+with torch.inference_mode():
+    prefill_in_pieces(m, idx[:, :16], piece=16)              # warm-up: the allocator and libraries loaded
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    logits, _ = prefill_in_pieces(m, idx, piece=piece) if piece else m.prefill(idx)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((peak - base) * 1024, logits[0, :8].tolist())
+"""
+
+
+def prefill_memory(C, T, piece):
+    "Peak memory growth (bytes) of a prefill of T tokens (one pass if piece == 0), in a fresh process; and some logits."
+    import subprocess
+    out = subprocess.run([sys.executable, '-c', MEM_CHILD, str(Path(__file__).resolve().parents[1]), str(C), str(T), str(piece)],
+                         capture_output=True, text=True, check=True).stdout.split(' ', 1)
+    return int(out[0]), eval(out[1])
 
 
 def memory_bandwidth(mbytes=512, repeats=5):
@@ -72,12 +101,19 @@ def main():
     ap.add_argument('--repeats', type=int, default=5, help='best of N')
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: leave the default)')
     ap.add_argument('--no-official', action='store_true', help='time rwkv_zero only')
+    ap.add_argument('--bf16', action='store_true', help='also time bfloat16 weights (FastRNN and the official cpu bf16)')
+    ap.add_argument('--batch', type=int, default=8, help='prompts generated at once for the batched row (0: skip)')
+    ap.add_argument('--memory', type=int, default=0, metavar='T', help='also measure prefill peak memory at T tokens (0: skip)')
+    ap.add_argument('--piece', type=int, default=1024, help='piece length for the --memory comparison')
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
 
     cfg = RWKVConfig(vocab_size=args.vocab, n_layer=args.n_layer, n_embd=args.n_embd)
     model = randomize_weights_(RWKV(cfg, init_weights=False), seed=0).eval()
-    print(f"config: {cfg}; float32; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"config: {cfg}; float32; torch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"bf16 instructions: {bf16_native()}; load average at start {os.getloadavg()[0]:.1f}")
+    fast32 = FastRNN(model)
+    fast16 = FastRNN(model, torch.bfloat16) if args.bf16 else None
     g = torch.Generator().manual_seed(0)
     prompt = torch.randint(0, cfg.vocab_size, (1, args.prompt), generator=g)
     gen = torch.randint(0, cfg.vocab_size, (args.tokens,), generator=g).tolist()
@@ -88,6 +124,7 @@ def main():
         with tempfile.TemporaryDirectory() as d:
             path = model.save_official(Path(d)/'bench.pth')
             off = OfficialRWKV(str(path), strategy='cpu fp32', verbose=False)
+            off16 = OfficialRWKV(str(path), strategy='cpu bf16', verbose=False) if args.bf16 else None
 
     def no_wkv(w, u, k, v, state=None):                  # diagnostic only: a WKV that costs nothing
         return v, (state if state is not None else WKVState.fresh(k.shape[0], k.shape[2], device=k.device))
@@ -97,7 +134,17 @@ def main():
         def ours_rnn():
             st = state0
             for t in gen: _, st = model.step(torch.tensor([t]), st)
-        rnn = {'ours': ours_rnn}
+        def runner_rnn(runner, st0):
+            def f():
+                st = st0
+                for t in gen: _, st = runner.step(torch.tensor([t] * st0.batch_size), st)
+            return f
+        rnn = {'ours': ours_rnn, 'fast32': runner_rnn(fast32, state0)}
+        if fast16 is not None: rnn['fast16'] = runner_rnn(fast16, state0)
+        if args.batch: rnn['fast32_batch'] = runner_rnn(fast32, state0.repeat(args.batch))
+        with torch.inference_mode():
+            err_fast = max(((a - b).abs().max() / a.std()).item()
+                           for a, b in [(model.step(torch.tensor([t]), state0)[0], fast32.step(torch.tensor([t]), state0)[0]) for t in gen[:4]])
         pre = {'ours': lambda: model.prefill(prompt),                       # the default on CPU: wkv_prefill
                'ours_recurrent': lambda: model.prefill(prompt, wkv=wkv_recurrent),
                'ours_chunked': lambda: model.prefill(prompt, wkv=None),     # each block's att.wkv: chunked
@@ -108,6 +155,12 @@ def main():
                 st = [s.clone() for s in off_state0]        # it replaces list entries: keep ours intact
                 for t in gen: _, st = off.forward([t], st)
             rnn['official'] = off_rnn
+            if off16 is not None:
+                _, off16_state0 = off16.forward(prompt[0, :8].tolist(), None)
+                def off16_rnn():
+                    st = [s.clone() for s in off16_state0]
+                    for t in gen: _, st = off16.forward([t], st)
+                rnn['official_bf16'] = off16_rnn
             pre['official'] = lambda: off.forward(prompt[0].tolist(), None)
         t_rnn, t_pre = best_times(rnn, args.repeats), best_times(pre, args.repeats)
         if off is not None:
@@ -115,6 +168,8 @@ def main():
             off_last, _ = off.forward(prompt[0].tolist(), None)
             err = ((off_last - ours_last[0]).abs().max() / off_last.std()).item()
             print(f"same weights, same last logits after the prompt: max |diff| / std = {err:.1e}")
+        print(f"FastRNN float32 vs RWKV.step, first 4 steps: max |diff| / std = {err_fast:.1e}")
+    load_end = os.getloadavg()[0]
 
     bw_copy, bw_read = memory_bandwidth()
     bw = max(bw_copy, bw_read)                             # the best rate at which this machine moved memory
@@ -123,8 +178,15 @@ def main():
     ours_rnn_tps = args.tokens / t_rnn['ours']
 
     T = args.prompt
-    rows = [('RNN mode, tokens/s (batch 1)', args.tokens / t_rnn['ours'], t_rnn.get('official')),
-            (f'GPT-mode prefill, tokens/s (T={T})', T / t_pre['ours'], t_pre.get('official')),
+    nbytes16 = sum((p.shape[1] if n == 'emb.weight' else p.numel()) * 2 for n, p in model.named_parameters())
+    floor16 = bw / nbytes16
+    n = args.tokens
+    rows = [('RNN mode, tokens/s (batch 1), RWKV.step', n / t_rnn['ours'], t_rnn.get('official')),
+            ('RNN mode, FastRNN float32', n / t_rnn['fast32'], t_rnn.get('official'))]
+    if 'fast16' in t_rnn:
+        rows += [('RNN mode, FastRNN bf16 vs official fp32', n / t_rnn['fast16'], t_rnn.get('official')),
+                 ('RNN mode, FastRNN bf16 vs official bf16', n / t_rnn['fast16'], t_rnn.get('official_bf16'))]
+    rows += [(f'GPT-mode prefill, tokens/s (T={T})', T / t_pre['ours'], t_pre.get('official')),
             ('  prefill, WKV = wkv_recurrent', T / t_pre['ours_recurrent'], t_pre.get('official')),
             ('  prefill, WKV = chunked (att.wkv)', T / t_pre['ours_chunked'], t_pre.get('official')),
             ('  prefill without any WKV (ceiling)', T / t_pre['ours_no_wkv'], t_pre.get('official'))]
@@ -133,12 +195,29 @@ def main():
     print(f"|{'-'*42}|{'-'*12}|{'-'*12}|{'-'*8}|")
     for i, (name, ours, off_t) in enumerate(rows):
         if off_t is None: print(f"| {name:<40} | {ours:>10.1f} | {'-':>10} | {'-':>6} |"); continue
-        theirs = (args.tokens if i == 0 else T) / off_t
+        theirs = (args.tokens if name.startswith('RNN') else T) / off_t
         print(f"| {name:<40} | {ours:>10.1f} | {theirs:>10.1f} | {ours / theirs:>5.2f}x |")
     print()
     print(f"memory bandwidth, 512 MiB: copy {bw_copy / 1e9:.1f} GB/s (read + write), read {bw_read / 1e9:.1f} GB/s (a sum)")
     print(f"weights read per RNN-mode token: {nbytes / 1e6:.1f} MB -> floor {nbytes / bw * 1e3:.1f} ms/token, "
-          f"at most {floor:.1f} tokens/s; rwkv_zero reaches {ours_rnn_tps / floor:.0%} of that bound")
+          f"at most {floor:.1f} tokens/s; share of that floor reached: RWKV.step {ours_rnn_tps / floor:.0%}, "
+          f"FastRNN float32 {n / t_rnn['fast32'] / floor:.0%}" +
+          (f", official fp32 {n / t_rnn['official'] / floor:.0%}" if 'official' in t_rnn else ''))
+    if 'fast16' in t_rnn:
+        print(f"bf16 weights: {nbytes16 / 1e6:.1f} MB per token -> at most {floor16:.1f} tokens/s; share reached: "
+              f"FastRNN bf16 {n / t_rnn['fast16'] / floor16:.0%}" +
+              (f", official bf16 {n / t_rnn['official_bf16'] / floor16:.0%}" if 'official_bf16' in t_rnn else ''))
+    if 'fast32_batch' in t_rnn:
+        B = args.batch
+        print(f"batched generation, FastRNN float32, B={B} prompts in RNN mode: {B * n / t_rnn['fast32_batch']:.1f} tokens/s "
+              f"in all ({n / t_rnn['fast32_batch']:.1f} steps/s) against {n / t_rnn['fast32']:.1f} at B=1")
+    if args.memory:
+        m1, l1 = prefill_memory(args.n_embd, args.memory, 0)
+        m2, l2 = prefill_memory(args.n_embd, args.memory, args.piece)
+        d = max(abs(a - b) for a, b in zip(l1, l2))
+        print(f"prefill of {args.memory} tokens (L=2, C={args.n_embd}, fresh process, 1 thread): peak memory growth "
+              f"{m1 / 1e6:.0f} MB in one pass, {m2 / 1e6:.0f} MB in pieces of {args.piece}; max |logit diff| {d:.1e}")
+    print(f"load average: {os.getloadavg()[0]:.1f} at the end ({load_end:.1f} after the timings)")
 
 
 if __name__ == '__main__':

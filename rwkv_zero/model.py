@@ -10,9 +10,11 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['sample_logits', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend', 'LayerState',
-           'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill',
-           'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
+__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
+           'prefill_in_pieces', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend',
+           'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys',
+           'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES', 'check_tensor',
+           'check_official_state_dict']
 
 # %% ../nbs/03c_generation.ipynb #ae7ea648
 from .rwkv4 import *                               # chapter 03: the model, GPT mode, RNN mode
@@ -48,10 +50,131 @@ def sample_logits(logits, temperature: float = 1.0, top_p: float = 1.0, top_k: i
     ids = torch.multinomial(probs, 1, generator=generator)[:, 0]               # (B,)
     return ids[0] if squeeze else ids
 
+# %% ../nbs/03c_generation.ipynb #39a71c7f
+import functools, statistics, time, weakref
+import torch.nn.functional as F
+from .rwkv4 import LayerState, LN_EPS
+
+def _median_time(fns: dict, repeats: int = 5) -> dict:
+    "Median wall time of each function, after a warm-up, the runs interleaved (a busy machine slows them alike)."
+    for f in fns.values(): f()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t0 = time.perf_counter(); f(); times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+@functools.lru_cache(maxsize=None)
+def fastest_order(n_out: int, n_in: int, dtype: torch.dtype = torch.float32) -> str:
+    "Measured once per process: is x (1, n_in) @ W faster with W stored as 'rows' (n_out, n_in) or 'columns' (n_in, n_out)?"
+    with torch.no_grad():
+        W = torch.randn(n_out, n_in).to(dtype)                  # 'rows': as nn.Linear stores it
+        Wt = W.t().contiguous()                                 # 'columns': the same matrix in the other order
+        x = torch.randn(1, n_in).to(dtype)
+        reps = max(3, min(20, int(2e7 // W.numel())))           # about 2e7 multiply-adds per timing
+        t = _median_time({'rows': lambda: [x @ W.t() for _ in range(reps)],
+                          'columns': lambda: [x @ Wt for _ in range(reps)]})
+    return min(t, key=t.get)
+
+def fast_weight(W, dtype=torch.float32):
+    "W (..., n_out, n_in) -> M (..., n_in, n_out) for `x @ M`, in `dtype`, stored in the order `fastest_order` picked."
+    M = W.detach().to(dtype).transpose(-1, -2)                  # a view: still 'rows' in memory
+    return M.contiguous() if fastest_order(W.shape[-2], W.shape[-1], dtype) == 'columns' else M
+
+# %% ../nbs/03c_generation.ipynb #b46a9379
+class FastRNN:
+    "RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`; state float32."
+    def __init__(self, model: RWKV, dtype: torch.dtype | None = None):
+        self.dtype = dtype or model.emb.weight.dtype                        # dtype of the matrix products
+        self.sdt = model.state_dtype                                        # dtype of the state and the vectors
+        self.n_layer, self.C = model.config.n_layer, model.config.n_embd
+        d = lambda t: t.detach()
+        M = lambda W: fast_weight(W, self.dtype)                            # (n_in, n_out) for x @ M
+        self.emb = d(model.emb.weight)                                      # (V, C): a step reads one row
+        self.ln0 = (d(model.blocks[0].ln0.weight), d(model.blocks[0].ln0.bias))
+        self.layers = []
+        for b in model.blocks:
+            a, f = b.att, b.ffn
+            self.layers.append(dict(
+                ln1=(d(b.ln1.weight), d(b.ln1.bias)), ln2=(d(b.ln2.weight), d(b.ln2.bias)),
+                att_mix=d(torch.stack([a.time_mix_k, a.time_mix_v, a.time_mix_r]).view(3, 1, -1)),   # (3, 1, C)
+                att_kvr=M(torch.stack([a.key.weight, a.value.weight, a.receptance.weight])),          # (3, C, C)
+                att_out=M(a.output.weight),
+                w=-torch.exp(d(a.time_decay).to(self.sdt)), u=d(a.time_first).to(self.sdt),           # (C,)
+                ffn_mix=d(torch.stack([f.time_mix_k, f.time_mix_r]).view(2, 1, -1)),                  # (2, 1, C)
+                ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
+        self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
+        self.head = M(model.head.weight)                                    # (C, V)
+
+    def step(self, idx, state: RWKVState | None = None):
+        "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
+        B, C, dt, sdt = idx.shape[0], self.C, self.dtype, self.sdt
+        if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
+        x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)   # (B, C)
+        layers = []
+        for p, s in zip(self.layers, state.layers):
+            xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
+            xkvr = torch.lerp(s.att_x, xa, p['att_mix'])                    # (3, B, C): the three mixes at once
+            k, v, r = torch.bmm(xkvr.to(dt), p['att_kvr']).to(sdt)          # three (B, C) products in one call
+            uk = p['u'] + k                                                 # the WKV of _time_mix_one:
+            q = torch.maximum(s.pp, uk)
+            e_past, e_now = torch.exp(s.pp - q), torch.exp(uk - q)
+            wkv = torch.addcmul(e_now * v, e_past, s.aa) / torch.addcmul(e_now, e_past, s.bb)
+            pw = s.pp + p['w']
+            pp = torch.maximum(pw, k)
+            e_past, e_now = torch.exp(pw - pp), torch.exp(k - pp)
+            aa, bb = torch.addcmul(e_now * v, e_past, s.aa), torch.addcmul(e_now, e_past, s.bb)
+            x = x + ((torch.sigmoid(r) * wkv).to(dt) @ p['att_out']).to(sdt)
+            xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
+            xk, xr = torch.lerp(s.ffn_x, xf, p['ffn_mix']).to(dt)           # (B, C) each
+            kk = torch.relu(xk @ p['ffn_key']).square()                     # (B, F)
+            x = x + torch.sigmoid((xr @ p['ffn_rec']).to(sdt)) * (kk @ p['ffn_val']).to(sdt)
+            layers.append(LayerState(xa, aa, bb, pp, xf))
+        x = F.layer_norm(x, (C,), *self.ln_out, LN_EPS)
+        return (x.to(dt) @ self.head).to(sdt), RWKVState(layers)           # (B, V)
+
+# %% ../nbs/03c_generation.ipynb #ab33dfa5
+def bf16_native() -> bool:
+    "Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), read from the CPU flags (Linux; else False)."
+    try:
+        with open('/proc/cpuinfo') as f: flags = f.read()
+    except OSError: return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+def choose_dtype(model: RWKV, min_bytes: float = 16e6, min_speedup: float = 1.2) -> torch.dtype:
+    "float32, or bfloat16 where the CPU has bf16 instructions, the weights exceed `min_bytes` and a bf16 step is measurably faster."
+    dt = model.emb.weight.dtype
+    if dt != torch.float32 or model.emb.weight.device.type != 'cpu' or not bf16_native(): return dt
+    if sum(p.numel() * p.element_size() for p in model.parameters()) < min_bytes: return dt
+    runs = {d: FastRNN(model, d) for d in (torch.float32, torch.bfloat16)}
+    idx = torch.zeros(1, dtype=torch.long)
+    with torch.no_grad(): t = _median_time({d: (lambda r=r: r.step(idx)) for d, r in runs.items()}, repeats=3)
+    return torch.bfloat16 if t[torch.float32] >= min_speedup * t[torch.bfloat16] else dt
+
+_FAST_CACHE = weakref.WeakKeyDictionary()                   # model -> (weights' identity and versions, dtype, FastRNN)
+
+def fast_rnn(model: RWKV, dtype='auto') -> FastRNN:
+    "A `FastRNN` of `model`, cached until any weight changes (in-place updates bump a tensor's version)."
+    key = tuple((p.data_ptr(), p._version) for p in model.parameters())
+    hit = _FAST_CACHE.get(model)
+    if hit is not None and hit[0] == key and dtype in ('auto', hit[1]): return hit[2]
+    dt = choose_dtype(model) if dtype == 'auto' else dtype
+    runner = FastRNN(model, dt)
+    _FAST_CACHE[model] = (key, dt, runner)
+    return runner
+
+# %% ../nbs/03c_generation.ipynb #412505bf
+def prefill_in_pieces(model, idx, state: RWKVState | None = None, piece: int = 1024):
+    "`model.prefill` over idx (B, T) in pieces of `piece` tokens, the state carried: (logits of the last token (B, V), state)."
+    if piece < 1: raise ValueError(f"piece must be a positive number of tokens, got {piece}")
+    for i in range(0, idx.shape[1], piece):
+        logits, state = model.prefill(idx[:, i:i + piece], state)
+    return logits, state
+
 # %% ../nbs/03c_generation.ipynb #18f02e00
 def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 100, temperature: float = 1.0,
                     top_p: float = 1.0, top_k: int = 0, seed: int | None = None, state: RWKVState | None = None,
-                    eos_id: int = 0) -> Iterator[str]:
+                    eos_id: int = 0, fast: bool = True) -> Iterator[str]:
     "Yield the text of up to `max_new_tokens` sampled tokens after `prompt` (and `state`), piece by piece."
     ids = tokenizer.encode(prompt)
     if not ids: raise ValueError("the prompt is empty: give at least one character to condition on")
@@ -61,8 +184,9 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
     decoder = tokenizer.stream_decoder()
     device = model.emb.weight.device
     no_token = torch.tensor([b is None for b in tokenizer.id2bytes], device=device)   # (V,) ids that decode to nothing
+    rnn = fast_rnn(model) if fast and isinstance(model, RWKV) and device.type == 'cpu' else model   # section 3
     with torch.no_grad():
-        logits, state = model.prefill(torch.tensor([ids], device=device), state)   # (1, V)
+        logits, state = prefill_in_pieces(model, torch.tensor([ids], device=device), state)   # (1, V)
     for n in range(max_new_tokens):
         z = logits[0].masked_fill(no_token, float('-inf')) if no_token.any() else logits[0]
         tok = int(sample_logits(z, temperature, top_p, top_k, generator=g))
@@ -71,13 +195,13 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
         if piece: yield piece
         if n + 1 < max_new_tokens:
             with torch.no_grad():
-                logits, state = model.step(torch.tensor([tok], device=device), state)
+                logits, state = rnn.step(torch.tensor([tok], device=device), state)
     tail = decoder.flush()
     if tail: yield tail
 
 def generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 100, temperature: float = 1.0,
              top_p: float = 1.0, top_k: int = 0, seed: int | None = None, state: RWKVState | None = None,
-             stream: bool = False):
+             stream: bool = False, fast: bool = True):
     "The text generated after `prompt`: a string, or with `stream=True` an iterator of text pieces."
-    pieces = stream_generate(model, tokenizer, prompt, max_new_tokens, temperature, top_p, top_k, seed, state)
+    pieces = stream_generate(model, tokenizer, prompt, max_new_tokens, temperature, top_p, top_k, seed, state, fast=fast)
     return pieces if stream else ''.join(pieces)
