@@ -54,14 +54,17 @@ sys.path.insert(0, sys.argv[1])
 from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, prefill_in_pieces
 C, T, piece = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(1)
+def peak_rss():   # bytes; VmHWM belongs to this process's own memory map (ru_maxrss would start at the parent's peak)
+    try: return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024
+    except OSError: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 m = randomize_weights_(RWKV(RWKVConfig(vocab_size=256, n_layer=2, n_embd=C), init_weights=False)).eval()
 idx = torch.randint(0, 256, (1, T), generator=torch.Generator().manual_seed(0))
 with torch.inference_mode():
     prefill_in_pieces(m, idx[:, :16], piece=16)              # warm-up: the allocator and libraries loaded
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_rss()
     logits, _ = prefill_in_pieces(m, idx, piece=piece) if piece else m.prefill(idx)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((peak - base) * 1024, logits[0, :8].tolist())
+    peak = peak_rss()
+print(peak - base, logits[0, :8].tolist())
 """
 
 

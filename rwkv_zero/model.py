@@ -65,15 +65,14 @@ def _median_time(fns: dict, repeats: int = 5) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 @functools.lru_cache(maxsize=None)
-def fastest_order(n_out: int, n_in: int, dtype: torch.dtype = torch.float32) -> str:
+def fastest_order(n_out: int, n_in: int, dtype: torch.dtype = torch.float32, stream_bytes: float = 64e6) -> str:
     "Measured once per process: is x (1, n_in) @ W faster with W stored as 'rows' (n_out, n_in) or 'columns' (n_in, n_out)?"
-    with torch.no_grad():
-        W = torch.randn(n_out, n_in).to(dtype)                  # 'rows': as nn.Linear stores it
-        Wt = W.t().contiguous()                                 # 'columns': the same matrix in the other order
-        x = torch.randn(1, n_in).to(dtype)
-        reps = max(3, min(20, int(2e7 // W.numel())))           # about 2e7 multiply-adds per timing
-        t = _median_time({'rows': lambda: [x @ W.t() for _ in range(reps)],
-                          'columns': lambda: [x @ Wt for _ in range(reps)]})
+    n = min(64, max(1, int(stream_bytes // (n_out * n_in * torch.finfo(dtype).bits // 8))))   # copies to overflow the caches,
+    with torch.no_grad():                                       # so each product reads its weights from memory, as in a step
+        rows = [torch.full((n_out, n_in), 0.01, dtype=dtype) for _ in range(n)]     # as nn.Linear stores it
+        cols = [W.t().contiguous() for W in rows]               # (n_in, n_out): the same matrices in the other order
+        x = torch.full((1, n_in), 0.5, dtype=dtype)
+        t = _median_time({'rows': lambda: [x @ W.t() for W in rows], 'columns': lambda: [x @ W for W in cols]})
     return min(t, key=t.get)
 
 def fast_weight(W, dtype=torch.float32):
