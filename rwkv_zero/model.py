@@ -140,15 +140,12 @@ def bf16_native() -> bool:
     except OSError: return False
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
-def choose_dtype(model: RWKV, min_bytes: float = 16e6, min_speedup: float = 1.2) -> torch.dtype:
-    "float32, or bfloat16 where the CPU has bf16 instructions, the weights exceed `min_bytes` and a bf16 step is measurably faster."
+def choose_dtype(model: RWKV, min_bytes: float = 100e6) -> torch.dtype:
+    "float32, or bfloat16 for a float32 model on a CPU with bf16 instructions whose weights exceed `min_bytes` (too big for caches)."
     dt = model.emb.weight.dtype
     if dt != torch.float32 or model.emb.weight.device.type != 'cpu' or not bf16_native(): return dt
-    if sum(p.numel() * p.element_size() for p in model.parameters()) < min_bytes: return dt
-    runs = {d: FastRNN(model, d) for d in (torch.float32, torch.bfloat16)}
-    idx = torch.zeros(1, dtype=torch.long)
-    with torch.no_grad(): t = _median_time({d: (lambda r=r: r.step(idx)) for d, r in runs.items()}, repeats=3)
-    return torch.bfloat16 if t[torch.float32] >= min_speedup * t[torch.bfloat16] else dt
+    big = sum(p.numel() * p.element_size() for p in model.parameters()) >= min_bytes
+    return torch.bfloat16 if big else dt
 
 _FAST_CACHE = weakref.WeakKeyDictionary()                   # model -> (weights' identity and versions, dtype, FastRNN)
 
