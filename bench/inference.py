@@ -8,7 +8,7 @@ Measures, for both implementations:
   - GPT-mode prefill: tokens/s reading a prompt of --prompt tokens (only the last token's logits, as both
     packages do when reading a prompt);
 and prints their ratios (rwkv_zero / official; > 1 means rwkv_zero is faster). RNN mode is timed for the plain
-`RWKV.step`, for chapter 03c's `FastRNN` in float32 and (where --bf16) in bfloat16 against the official `cpu bf16`,
+`RWKV.step`, for chapter 03c's `FastRNN` in float32 (and with --compile its step under torch.compile) and (where --bf16) in bfloat16 against the official `cpu bf16`,
 and batched (--batch prompts at once, `FastRNN`). --memory adds the peak memory of a long prefill in one pass
 against `prefill_in_pieces` (each in a fresh child process). Timings are medians of --repeats interleaved rounds. It also measures the memory
 bandwidth with a large tensor copy (and a large read) and prints the floor of RNN mode: each token reads every
@@ -108,6 +108,7 @@ def main():
     ap.add_argument('--batch', type=int, default=8, help='prompts generated at once for the batched row (0: skip)')
     ap.add_argument('--memory', type=int, default=0, metavar='T', help='also measure prefill peak memory at T tokens (0: skip)')
     ap.add_argument('--piece', type=int, default=1024, help='piece length for the --memory comparison')
+    ap.add_argument('--compile', action='store_true', help='also time torch.compile(FastRNN(model).step) (compiles for tens of seconds)')
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
 
@@ -145,6 +146,17 @@ def main():
         rnn = {'ours': ours_rnn, 'fast32': runner_rnn(fast32, state0)}
         if fast16 is not None: rnn['fast16'] = runner_rnn(fast16, state0)
         if args.batch: rnn['fast32_batch'] = runner_rnn(fast32, state0.repeat(args.batch))
+        if args.compile:
+            class Compiled: step = staticmethod(torch.compile(fast32.step, dynamic=False))
+            t0 = time.perf_counter()
+            st = state0
+            for t in gen[:4]: _, st = Compiled.step(torch.tensor([t]), st)   # compiles (and settles its guards)
+            print(f"torch.compile(FastRNN.step): first 4 steps took {time.perf_counter() - t0:.1f} s (compiling; "
+                  f"a warm inductor cache makes this much shorter)")
+            err_c = ((Compiled.step(torch.tensor([gen[0]]), state0)[0] - fast32.step(torch.tensor([gen[0]]), state0)[0]).abs().max()
+                     / fast32.step(torch.tensor([gen[0]]), state0)[0].std()).item()
+            print(f"compiled vs eager FastRNN: max |diff| / std = {err_c:.1e}")
+            rnn['compiled32'] = runner_rnn(Compiled, state0)
         with torch.inference_mode():
             err_fast = max(((a - b).abs().max() / a.std()).item()
                            for a, b in [(model.step(torch.tensor([t]), state0)[0], fast32.step(torch.tensor([t]), state0)[0]) for t in gen[:4]])
@@ -186,6 +198,7 @@ def main():
     n = args.tokens
     rows = [('RNN mode, tokens/s (batch 1), RWKV.step', n / t_rnn['ours'], t_rnn.get('official')),
             ('RNN mode, FastRNN float32', n / t_rnn['fast32'], t_rnn.get('official'))]
+    if 'compiled32' in t_rnn: rows += [('RNN mode, torch.compile(FastRNN.step)', n / t_rnn['compiled32'], t_rnn.get('official'))]
     if 'fast16' in t_rnn:
         rows += [('RNN mode, FastRNN bf16 vs official fp32', n / t_rnn['fast16'], t_rnn.get('official')),
                  ('RNN mode, FastRNN bf16 vs official bf16', n / t_rnn['fast16'], t_rnn.get('official_bf16'))]
