@@ -68,6 +68,53 @@ print(peak - base, logits[0, :8].tolist())
 """
 
 
+HF_CHILD = r"""
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, prefill_in_pieces
+which, C, T, piece = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(1)
+def peak_rss():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024
+m = randomize_weights_(RWKV(RWKVConfig(vocab_size=256, n_layer=2, n_embd=C), init_weights=False)).eval()
+idx = torch.randint(0, 256, (1, T), generator=torch.Generator().manual_seed(0))
+if which == 'hf':
+    from transformers import RwkvConfig, RwkvForCausalLM
+    ren = [('emb.', 'rwkv.embeddings.'), ('blocks.', 'rwkv.blocks.'), ('ln_out.', 'rwkv.ln_out.'), ('.ln0.', '.pre_ln.'),
+           ('.att.', '.attention.'), ('.ffn.', '.feed_forward.'), ('time_mix_k', 'time_mix_key'), ('time_mix_v', 'time_mix_value'),
+           ('time_mix_r', 'time_mix_receptance')]
+    sd = {}
+    for k, v in m.state_dict().items():
+        for a, b in ren: k = k.replace(a, b)
+        sd[k] = v.reshape(1, 1, -1) if 'time_mix' in k else v
+    h = RwkvForCausalLM(RwkvConfig(vocab_size=256, hidden_size=C, num_hidden_layers=2, attention_hidden_size=C,
+                                   intermediate_size=4 * C, context_length=T, rescale_every=0, layer_norm_epsilon=1e-5)).eval()
+    h.load_state_dict(sd)
+    def run(idx, piece):
+        state = None
+        for i in range(0, idx.shape[1], piece or idx.shape[1]):
+            out = h(idx[:, i:i + (piece or idx.shape[1])], state=state, use_cache=True)
+            state = out.state
+        return out.logits[:, -1]
+else:
+    def run(idx, piece): return prefill_in_pieces(m, idx, piece=piece or idx.shape[1])[0] if piece else m(idx)[:, -1]
+with torch.inference_mode():
+    run(idx[:, :16], 16)
+    base = peak_rss()
+    logits = run(idx, piece)
+    peak = peak_rss()
+print(peak - base, logits[0, :8].tolist())
+"""
+
+
+def hf_memory(which, C, T, piece):
+    "Peak memory growth (bytes) of GPT-mode inference over T tokens, 'ours' or 'hf' (transformers), in a fresh process."
+    import subprocess
+    out = subprocess.run([sys.executable, '-c', HF_CHILD, str(Path(__file__).resolve().parents[1]), which, str(C), str(T), str(piece)],
+                         capture_output=True, text=True, check=True).stdout.split(' ', 1)
+    return int(out[0]), eval(out[1])
+
+
 def prefill_memory(C, T, piece):
     "Peak memory growth (bytes) of a prefill of T tokens (one pass if piece == 0), in a fresh process; and some logits."
     import subprocess
@@ -108,6 +155,8 @@ def main():
     ap.add_argument('--batch', type=int, default=8, help='prompts generated at once for the batched row (0: skip)')
     ap.add_argument('--memory', type=int, default=0, metavar='T', help='also measure prefill peak memory at T tokens (0: skip)')
     ap.add_argument('--piece', type=int, default=1024, help='piece length for the --memory comparison')
+    ap.add_argument('--hf', type=int, default=0, metavar='T', help="also compare GPT-mode inference memory with transformers' "
+                    'RwkvForCausalLM at T/4 and T tokens (needs transformers; 0: skip)')
     ap.add_argument('--compile', action='store_true', help='also time torch.compile(FastRNN(model).step) (compiles for tens of seconds)')
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
@@ -233,6 +282,18 @@ def main():
         d = max(abs(a - b) for a, b in zip(l1, l2))
         print(f"prefill of {args.memory} tokens (L=2, C={args.n_embd}, fresh process, 1 thread): peak memory growth "
               f"{m1 / 1e6:.0f} MB in one pass, {m2 / 1e6:.0f} MB in pieces of {args.piece}; max |logit diff| {d:.1e}")
+    if args.hf:
+        T2, T1 = args.hf, args.hf // 4
+        print(f"GPT-mode inference without gradients, L=2, C={args.n_embd}, V=256 (fresh process each, 1 thread), "
+              f"peak memory growth at {T1} and {T2} tokens, and per 1000 tokens:")
+        ref = None
+        for label, which, piece in [('rwkv_zero model(idx), one pass', 'ours', 0), (f'rwkv_zero prefill_in_pieces({args.piece})', 'ours', args.piece),
+                                    ('transformers, one pass', 'hf', 0), (f'transformers, pieces of {args.piece}, state carried', 'hf', args.piece)]:
+            (m1, _), (m2, lg) = hf_memory(which, args.n_embd, T1, piece), hf_memory(which, args.n_embd, T2, piece)
+            ref = ref or lg
+            d = max(abs(a - b) for a, b in zip(ref, lg))
+            print(f"  {label:<42} {m1 / 1e6:7.0f} MB {m2 / 1e6:7.0f} MB   {(m2 - m1) / (T2 - T1) * 1000 / 1e6:6.1f} MB/1k tokens"
+                  f"   last logits vs the first row: max |diff| {d:.1e}")
     print(f"load average: {os.getloadavg()[0]:.1f} at the end ({load_end:.1f} after the timings)")
 
 
