@@ -210,6 +210,7 @@ def main():
             err_fast = max(((a - b).abs().max() / a.std()).item()
                            for a, b in [(model.step(torch.tensor([t]), state0)[0], fast32.step(torch.tensor([t]), state0)[0]) for t in gen[:4]])
         pre = {'ours': lambda: model.prefill(prompt),                       # the default on CPU: wkv_prefill
+               **({'fast16': lambda: fast16.prefill(prompt)} if fast16 is not None else {}),   # a bf16 copy, state float32
                'ours_recurrent': lambda: model.prefill(prompt, wkv=wkv_recurrent),
                'ours_chunked': lambda: model.prefill(prompt, wkv=None),     # each block's att.wkv: chunked
                'ours_no_wkv': lambda: model.prefill(prompt, wkv=no_wkv)}    # the rest of the pass alone
@@ -226,6 +227,7 @@ def main():
                     for t in gen: _, st = off16.forward([t], st)
                 rnn['official_bf16'] = off16_rnn
             pre['official'] = lambda: off.forward(prompt[0].tolist(), None)
+            if off16 is not None: pre['official_bf16'] = lambda: off16.forward(prompt[0].tolist(), None)
         t_rnn, t_pre = best_times(rnn, args.repeats), best_times(pre, args.repeats)
         if off is not None:
             ours_last, _ = model.prefill(prompt)
@@ -252,6 +254,8 @@ def main():
         rows += [('RNN mode, FastRNN bf16 vs official fp32', n / t_rnn['fast16'], t_rnn.get('official')),
                  ('RNN mode, FastRNN bf16 vs official bf16', n / t_rnn['fast16'], t_rnn.get('official_bf16'))]
     rows += [(f'GPT-mode prefill, tokens/s (T={T})', T / t_pre['ours'], t_pre.get('official')),
+            *([('  prefill, FastRNN bf16 vs official fp32', T / t_pre['fast16'], t_pre.get('official')),
+               ('  prefill, FastRNN bf16 vs official bf16', T / t_pre['fast16'], t_pre.get('official_bf16'))] if 'fast16' in t_pre else []),
             ('  prefill, WKV = wkv_recurrent', T / t_pre['ours_recurrent'], t_pre.get('official')),
             ('  prefill, WKV = chunked (att.wkv)', T / t_pre['ours_chunked'], t_pre.get('official')),
             ('  prefill without any WKV (ceiling)', T / t_pre['ours_no_wkv'], t_pre.get('official'))]

@@ -51,7 +51,7 @@ def sample_logits(logits, temperature: float = 1.0, top_p: float = 1.0, top_k: i
     return ids[0] if squeeze else ids
 
 # %% ../nbs/03c_generation.ipynb #39a71c7f
-import functools, statistics, time, weakref
+import copy, functools, statistics, time, weakref
 import torch.nn.functional as F
 from .rwkv4 import LayerState, LN_EPS
 
@@ -104,6 +104,14 @@ class FastRNN:
                 ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
         self.head = M(model.head.weight)                                    # (C, V)
+        # prefill (GPT mode): the model itself, or for another dtype a copy of it in that dtype (see "Long prompts")
+        self._model = weakref.ref(model)                                    # weak: the cache of fast_rnn must not keep it alive
+        self._low = copy.deepcopy(model).to(self.dtype).eval() if self.dtype != model.emb.weight.dtype else None
+
+    def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):
+        "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
+        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece)
+        return logits.to(self.sdt), state
 
     def step(self, idx, state: RWKVState | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
@@ -182,7 +190,8 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
     no_token = torch.tensor([b is None for b in tokenizer.id2bytes], device=device)   # (V,) ids that decode to nothing
     rnn = fast_rnn(model) if fast and isinstance(model, RWKV) and device.type == 'cpu' else model   # section 3
     with torch.no_grad():
-        logits, state = prefill_in_pieces(model, torch.tensor([ids], device=device), state)   # (1, V)
+        prompt_ids = torch.tensor([ids], device=device)
+        logits, state = rnn.prefill(prompt_ids, state) if isinstance(rnn, FastRNN) else prefill_in_pieces(model, prompt_ids, state)
     for n in range(max_new_tokens):
         z = logits[0].masked_fill(no_token, float('-inf')) if no_token.any() else logits[0]
         tok = int(sample_logits(z, temperature, top_p, top_k, generator=g))
