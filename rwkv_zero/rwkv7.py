@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from .delta_rule import wkv7_chunked, wkv7_recurrent
 from .time_mix import token_shift
 from .model import (RWKV, LN_EPS, CheckpointError, _load_state_dict_file, _check_idx)
-from .tokenizer import atomic_write
+from .checkpoints import MAX_SIZES, check_tensor, _save_official   # chapter 03b's guards and writer, reused
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['GN_EPS', 'OFFICIAL_V7_SCRIPT', 'lora_rank', 'RWKV7Config', 'LayerState7', 'RWKV7State', 'TimeMix7', 'ChannelMix7',
@@ -415,8 +416,7 @@ def check_rwkv7_state_dict(sd: dict) -> RWKV7Config:
         raise CheckpointError(f"this is an RWKV-{version} checkpoint, not RWKV-7 (x070): "
                               + ("load it with RWKV.from_official or load_official" if version == 4 else
                                  f"rwkv_zero reads RWKV-4 and RWKV-7 files only"))
-    for k, t in sd.items():
-        if not isinstance(t, torch.Tensor): raise CheckpointError(f"key {k!r} holds a {type(t).__name__}, expected a tensor")
+    for k, t in sd.items(): check_tensor(k, t)          # chapter 03b: dense float tensors owning their bytes, string keys
     need = {'emb.weight': 2, 'blocks.0.att.r_k': 2, 'blocks.0.ffn.key.weight': 2, 'blocks.0.att.w1': 2,
             'blocks.0.att.a1': 2, 'blocks.0.att.g1': 2}
     for k, nd in need.items():
@@ -424,8 +424,11 @@ def check_rwkv7_state_dict(sd: dict) -> RWKV7Config:
         if sd[k].ndim != nd: raise CheckpointError(f"key {k!r} has shape {tuple(sd[k].shape)}, expected a {nd}-D tensor")
     V, C = sd['emb.weight'].shape
     H, N = sd['blocks.0.att.r_k'].shape
-    blocks = {int(k.split('.')[1]) for k in sd if k.startswith('blocks.') and k.split('.')[1].isdigit()}
-    L = max(blocks) + 1
+    layers = [int(k.split('.')[1]) for k in sd if k.startswith('blocks.') and k.endswith('.att.r_k') and k.split('.')[1].isdigit()]
+    L = max(layers) + 1                                 # a stray 'blocks.N.*' key is reported as unexpected, not as N layers
+    for name, value in dict(vocab_size=V, n_layer=L, n_embd=C, dim_ffn=sd['blocks.0.ffn.key.weight'].shape[0]).items():
+        if value > MAX_SIZES[name]:
+            raise CheckpointError(f"{name}={value:,} (read from the shapes) is implausible (limit {MAX_SIZES[name]:,}): refusing to build it")
     v1 = next((sd[f'blocks.{i}.att.v1'] for i in range(L) if f'blocks.{i}.att.v1' in sd), None)
     if H * N != C: raise CheckpointError(f"blocks.0.att.r_k has shape {(H, N)}: H * N = {H * N} must equal n_embd = {C}")
     return RWKV7Config(vocab_size=V, n_layer=L, n_embd=C, head_size=N, dim_ffn=sd['blocks.0.ffn.key.weight'].shape[0],
@@ -458,12 +461,8 @@ def _from_official7(cls, path_or_state_dict, dtype=torch.float32) -> RWKV7:
     model.load_state_dict(weights, strict=True, assign=True)
     return model.eval()
 
-def _save_official7(self, path, dtype=None) -> Path:
-    "Write the weights in the official x070 layout (atomic); `dtype` e.g. torch.bfloat16 like released files."
-    sd = {k: v.detach().to('cpu', dtype or v.dtype).contiguous().clone() for k, v in self.state_dict().items()}
-    return atomic_write(path, lambda tmp: torch.save(sd, tmp))
-
-RWKV7.from_official, RWKV7.save_official = _from_official7, _save_official7
+RWKV7.from_official = _from_official7
+RWKV7.save_official = _save_official      # chapter 03b's writer: our parameter names are the official x070 keys
 
 def load_official(path_or_state_dict, dtype=torch.float32) -> RWKV | RWKV7:
     "Load any official RWKV checkpoint rwkv_zero can run: an `RWKV` for RWKV-4 files, an `RWKV7` for RWKV-7 (x070)."
