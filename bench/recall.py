@@ -4,8 +4,9 @@ figures from it).
 
 Stages, in order: `tune` (each model's peak learning rate, chosen from a small grid by validation accuracy on a
 seed that is not reported), then `mqar` (accuracy against sequence length), `width` (RWKV-4 at other widths),
-`copy` (accuracy against string length) and `order` (question before vs after the content). Every process uses
-one thread; `--jobs` runs that many trainings side by side.
+`copy` (accuracy against string length), `order` (question before vs after the content) and `budget` (one
+setting with 4x the steps). Every process uses one thread; `--jobs` runs that many trainings side by side (default:
+one per available core).
 
     python bench/recall.py                         # the full sweep -> data/recall_results.json
     python bench/recall.py --models rwkv7          # only these models; merged into the existing file
@@ -21,18 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FULL = dict(
     vocab=64, n_layer=2, n_embd=64, batch_size=32, steps=500, n_train=20000, n_val=500,
-    seeds=[0, 1],                                      # seeds of `mqar`
-    seeds_small=[0, 1],                                # seeds of `width`, `copy` and `order`
+    seeds=[0, 1, 2],                                   # seeds of `mqar`
+    seeds_small=[0, 1],                                # seeds of `width`, `copy`, `order` and `budget`
     lr_grid=[1e-3, 3e-3, 1e-2], tune_seed=100, tune_setting=(16, 4), tune_steps=500,
-    mqar=[(16, 4), (32, 8), (64, 8)],                  # (sequence length, pairs)
+    mqar=[(16, 4), (32, 8), (64, 8), (128, 8)],        # (sequence length, pairs)
     width=dict(setting=(16, 4), widths=[32, 128]),     # RWKV-4 at other widths (64 comes from `mqar`)
     copy=dict(lengths=[4, 8, 16], n_symbols=16),
     order=[(24, 6, 3), (20, 4, 2)],                    # (T, pairs, keys asked); in 'before' the asked keys are announced first
+    budget=dict(setting=(16, 4), steps=2000),          # a 4x budget at one setting: what more steps change
 )
 QUICK = dict(FULL, steps=4, seeds=[0], seeds_small=[0], n_train=256, n_val=64, lr_grid=[1e-3, 1e-2], tune_steps=4, tune_setting=(16, 2),
              mqar=[(16, 2)], width=dict(setting=(16, 2), widths=[32]), copy=dict(lengths=[4], n_symbols=16),
-             order=[(16, 4, 2)])
-STAGES = ('tune', 'mqar', 'width', 'copy', 'order')
+             order=[(16, 4, 2)], budget=dict(setting=(16, 2), steps=8))
+STAGES = ('tune', 'mqar', 'width', 'copy', 'order', 'budget')
 
 
 def run_job(job: dict) -> dict:
@@ -80,6 +82,9 @@ def jobs_for(stage: str, P: dict, models: list, lrs: dict) -> list:
     elif stage == 'order':
         out = [mq(T, p, n_queries=q, question=qu, model=m, seed=s, lr=lrs[m])
                for (T, p, q) in P['order'] for qu in ('before', 'blank') for m in models for s in P['seeds_small']]
+    elif stage == 'budget':
+        (T, p), n = P['budget']['setting'], P['budget']['steps']
+        out = [mq(T, p, model=m, seed=s, lr=lrs[m], steps=n) for m in models for s in P['seeds_small']]
     return out
 
 
@@ -114,25 +119,35 @@ def run_all(jobs: list, pool, done: list, on_record, have=frozenset()) -> None:
         show(r); done.append(r); on_record()
 
 
+def cpu_name() -> str:
+    "The CPU's model name (Linux), or the platform's processor string."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or '?'
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--stages', nargs='+', default=list(STAGES), choices=STAGES)
     ap.add_argument('--models', nargs='+', default=['gpt', 'rwkv4', 'rwkv7'], choices=['gpt', 'rwkv4', 'rwkv7'])
     ap.add_argument('--seeds', type=int, nargs='+', help='override the seeds of the reported stages')
-    ap.add_argument('--jobs', type=int, help='trainings side by side, one thread each (default 3; 1 with --quick)')
+    ap.add_argument('--jobs', type=int, help='trainings side by side, one thread each (default: one per available core; 1 with --quick)')
     ap.add_argument('--quick', action='store_true', help='tiny sizes and a few steps, for tests; writes nothing unless --out')
     ap.add_argument('--redo', action='store_true', help='rerun settings already in the results file (default: skip them)')
     ap.add_argument('--out', help='results JSON (default data/recall_results.json; none with --quick)')
     args = ap.parse_args()
     P = dict(QUICK if args.quick else FULL)
-    args.jobs = args.jobs or (1 if args.quick else 3)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    args.jobs = args.jobs or (1 if args.quick else cores)
     if args.seeds: P['seeds'] = P['seeds_small'] = args.seeds
     out = Path(args.out) if args.out else (None if args.quick else ROOT/'data'/'recall_results.json')
     old = json.loads(out.read_text()) if out is not None and out.is_file() else dict(records=[], runs=[])
     records = [] if args.quick else list(old['records'])
     torch.set_num_threads(1)
     print(f'torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs; 1 thread per run, {args.jobs} run(s) at a time')
-    t0, done = time.time(), []
+    t0, done, load0 = time.time(), [], os.getloadavg()[0]
 
     def save():
         if out is None: return
@@ -140,7 +155,8 @@ def main():
         new = {key(r) for r in done}
         kept = [r for r in records if key(r) not in new]
         meta = dict(date=datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
-                    machine=f'{platform.machine()}, {os.cpu_count()} CPUs ({platform.processor() or "?"}), shared',
+                    machine=f'{platform.machine()}, {cores} cores available ({cpu_name()})',
+                    load_average=dict(start=round(load0, 2), now=round(os.getloadavg()[0], 2)),
                     torch=torch.__version__, command='python bench/recall.py ' + ' '.join(sys.argv[1:]),
                     stages=args.stages, models=args.models, jobs=args.jobs, wall_s=round(time.time() - t0, 1),
                     settings={k: v for k, v in P.items()})
