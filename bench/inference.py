@@ -70,26 +70,15 @@ print(peak - base, logits[0, :8].tolist())
 
 HF_CHILD = r"""
 import sys, torch
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], sys.argv[1] + '/bench']
+from inference import peak_rss, to_transformers
 from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_, prefill_in_pieces
 which, C, T, piece = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.set_num_threads(1)
-def peak_rss():
-    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024
 m = randomize_weights_(RWKV(RWKVConfig(vocab_size=256, n_layer=2, n_embd=C), init_weights=False)).eval()
 idx = torch.randint(0, 256, (1, T), generator=torch.Generator().manual_seed(0))
 if which == 'hf':
-    from transformers import RwkvConfig, RwkvForCausalLM
-    ren = [('emb.', 'rwkv.embeddings.'), ('blocks.', 'rwkv.blocks.'), ('ln_out.', 'rwkv.ln_out.'), ('.ln0.', '.pre_ln.'),
-           ('.att.', '.attention.'), ('.ffn.', '.feed_forward.'), ('time_mix_k', 'time_mix_key'), ('time_mix_v', 'time_mix_value'),
-           ('time_mix_r', 'time_mix_receptance')]
-    sd = {}
-    for k, v in m.state_dict().items():
-        for a, b in ren: k = k.replace(a, b)
-        sd[k] = v.reshape(1, 1, -1) if 'time_mix' in k else v
-    h = RwkvForCausalLM(RwkvConfig(vocab_size=256, hidden_size=C, num_hidden_layers=2, attention_hidden_size=C,
-                                   intermediate_size=4 * C, context_length=T, rescale_every=0, layer_norm_epsilon=1e-5)).eval()
-    h.load_state_dict(sd)
+    h = to_transformers(m, context_length=T).eval()
     def run(idx, piece):
         state = None
         for i in range(0, idx.shape[1], piece or idx.shape[1]):
@@ -105,6 +94,33 @@ with torch.inference_mode():
     peak = peak_rss()
 print(peak - base, logits[0, :8].tolist())
 """
+
+
+def peak_rss():
+    "Peak resident memory of this process in bytes: VmHWM, this process's own (ru_maxrss of a forked child would start at the parent's peak)."
+    try: return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+_HF_NAMES = [('emb.', 'rwkv.embeddings.'), ('blocks.', 'rwkv.blocks.'), ('ln_out.', 'rwkv.ln_out.'), ('.ln0.', '.pre_ln.'),
+             ('.att.', '.attention.'), ('.ffn.', '.feed_forward.'), ('time_mix_k', 'time_mix_key'), ('time_mix_v', 'time_mix_value'),
+             ('time_mix_r', 'time_mix_receptance')]
+
+def to_transformers(model, context_length=1024):
+    "Hugging Face `transformers`' RwkvForCausalLM holding the weights of rwkv_zero's RWKV-4 `model`, converted key by key."
+    from transformers import RwkvConfig, RwkvForCausalLM
+    cfg = model.config
+    sd = {}
+    for k, v in model.state_dict().items():
+        for a, b in _HF_NAMES: k = k.replace(a, b)
+        sd[k] = v.reshape(1, 1, -1) if 'time_mix' in k else v
+    h = RwkvForCausalLM(RwkvConfig(vocab_size=cfg.vocab_size, hidden_size=cfg.n_embd, num_hidden_layers=cfg.n_layer,
+                                   attention_hidden_size=cfg.n_embd, intermediate_size=cfg.dim_ffn, context_length=context_length,
+                                   rescale_every=0, layer_norm_epsilon=1e-5))
+    h.load_state_dict(sd)                                  # strict: every key matched
+    return h
 
 
 def hf_memory(which, C, T, piece):

@@ -13,8 +13,22 @@ the mean: on a shared machine the noise only ever adds time).
 The thread sweep trains each size in `--sizes` (LxC; default: the `rwkv-zero train` default 2x64, the `demo` 3x96
 and this benchmark's 2x128) with the model's default WKV at T = 64, B = tokens-per-step / T, and prints tokens/s for
 every `--threads` value with the ratio to the first one.
+
+    python bench/training.py --hf-memory          # peak training memory against transformers' RwkvForCausalLM
+
+--hf-memory compares the peak memory of training with Hugging Face `transformers`' RwkvForCausalLM (not a
+dependency of the package: install it to use this option) at C = --n-embd, V = --vocab, T = --hf-ctx-len,
+B = --hf-batch, for each L in --hf-layers. Each row runs in a fresh child process with 1 thread: rwkv_zero (chunked
+WKV, the CPU default; and the recurrent WKV) or transformers (the same weights, converted key by key; on a CPU it
+runs its pure-PyTorch per-token WKV loop, `rwkv_linear_attention_cpu`, which the child checks is the one called).
+The child builds the model, runs one forward + backward + gradient clipping at B=1, T=8 and one AdamW step on a
+throwaway tensor (this loads the libraries: the first AdamW imports torch._dynamo, ~150 MB, which importing
+transformers has already done; gradients then dropped), reads its peak RSS (VmHWM) as the baseline, then creates AdamW and runs 1 warm-up step and --steps timed
+steps (forward, cross-entropy, backward, clipping, AdamW); the growth of the peak RSS over the baseline is reported
+(activations, gradients, AdamW state and whatever the allocator keeps). The first step's loss must agree across rows.
 """
-import argparse, functools, multiprocessing, os, platform, time
+import argparse, functools, multiprocessing, os, platform, subprocess, sys, time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +57,87 @@ def time_steps(model, x, y, n_steps):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     return time.perf_counter() - t0
+
+
+HF_TRAIN_CHILD = r"""
+import gc, sys, time, torch
+import torch.nn.functional as F
+root, which = sys.argv[1], sys.argv[2]
+L, C, V, T, B, warmup, steps = (int(a) for a in sys.argv[3:10])
+sys.path[:0] = [root, root + '/bench']
+torch.set_num_threads(1)
+from inference import peak_rss, to_transformers
+from rwkv_zero.model import RWKV, RWKVConfig, randomize_weights_
+from rwkv_zero.training import TrainConfig, make_optimizer
+m = randomize_weights_(RWKV(RWKVConfig(vocab_size=V, n_layer=L, n_embd=C, wkv='recurrent' if which == 'recurrent' else 'chunked'),
+                            init_weights=False), seed=0)
+if which == 'hf':
+    import transformers.models.rwkv.modeling_rwkv as hf_rwkv
+    m = to_transformers(m, context_length=T)
+    assert hf_rwkv.rwkv_cuda_kernel is None, 'the CUDA WKV kernel of transformers is loaded'
+    calls, cpu_wkv = [0], hf_rwkv.rwkv_linear_attention_cpu
+    def counted(*a, **k): calls[0] += 1; return cpu_wkv(*a, **k)
+    hf_rwkv.rwkv_linear_attention_cpu = counted        # looked up by name at each call: counts that the CPU loop runs
+    fwd = lambda x: m(x, use_cache=False).logits
+else:
+    fwd = m
+m.train()
+g = torch.Generator().manual_seed(0)
+x, y = (torch.randint(0, V, (B, T), generator=g) for _ in range(2))
+F.cross_entropy(fwd(x[:1, :8]).flatten(0, 1), y[:1, :8].flatten()).backward()    # libraries and allocator warmed up
+torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+dummy = torch.zeros(4, requires_grad=True); dummy.grad = torch.ones(4)
+torch.optim.AdamW([dummy]).step()          # the first AdamW imports torch._dynamo (~150 MB) unless transformers did already
+m.zero_grad(set_to_none=True); del dummy; gc.collect()
+base = peak_rss()
+opt = make_optimizer(m, TrainConfig(lr=1e-4))
+def step():
+    loss = F.cross_entropy(fwd(x).flatten(0, 1), y.flatten())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+    return loss.item()
+first = step()
+for _ in range(warmup - 1): step()
+t0 = time.perf_counter()
+for _ in range(steps): step()
+sec = time.perf_counter() - t0
+if which == 'hf': assert calls[0] == L * (1 + warmup + steps), calls     # every block, every forward: the CPU loop
+print(peak_rss() - base, base, sec, repr(first))
+"""
+
+
+def train_memory(which, L, C, V, T, B, warmup, steps):
+    """(peak RSS growth in bytes, baseline in bytes, seconds of the timed steps, first loss) of training 'chunked',
+    'recurrent' (rwkv_zero) or 'hf' (transformers), in a fresh process."""
+    res = subprocess.run([sys.executable, '-c', HF_TRAIN_CHILD, str(Path(__file__).resolve().parents[1]), which,
+                          *map(str, (L, C, V, T, B, warmup, steps))], capture_output=True, text=True)
+    if res.returncode: raise RuntimeError(f'{which} L={L} failed:\n{res.stderr[-3000:]}')
+    grow, base, sec, loss = res.stdout.split()
+    return int(grow), int(base), float(sec), float(loss)
+
+
+def hf_memory_table(args):
+    "Peak training memory of rwkv_zero against transformers' RwkvForCausalLM, a markdown table (see the docstring)."
+    import transformers
+    C, V, T, B = args.n_embd, args.vocab, args.hf_ctx_len, args.hf_batch
+    print(f'torch {torch.__version__}, transformers {transformers.__version__}, 1 thread per child, '
+          f'load average {os.getloadavg()[0]:.1f} at start')
+    print(f'C={C}, V={V}, T={T}, B={B}; a fresh process per row; peak RSS growth over the baseline (see the docstring); '
+          f'1 warm-up + {args.steps} timed steps\n')
+    print('| L | implementation | peak growth MB | vs transformers | tokens/s | first loss | baseline MB |')
+    print('|---:|---|---:|---:|---:|---:|---:|')
+    for L in args.hf_layers:
+        rows = {w: train_memory(w, L, C, V, T, B, 1, args.steps) for w in ('hf', 'chunked', 'recurrent')}
+        ref = rows['hf']
+        for w, name in [('chunked', 'rwkv_zero, chunked WKV (default)'), ('recurrent', "rwkv_zero, wkv='recurrent'"),
+                        ('hf', 'transformers RwkvForCausalLM (CPU loop)')]:
+            grow, base, sec, loss = rows[w]
+            rel = abs(loss - ref[3]) / abs(ref[3])
+            assert rel < 1e-4, f'L={L}: first loss {loss} ({w}) against {ref[3]} (transformers): relative difference {rel:.1e}'
+            print(f'| {L} | {name} | {grow / 1e6:.1f} | {grow / ref[0]:.2f}x | {B * T * args.steps / sec:,.0f} | {loss:.6f} | {base / 1e6:.0f} |')
+    print(f'\nload average {os.getloadavg()[0]:.1f} at the end')
 
 
 def _spin(stop):
@@ -100,8 +195,13 @@ def main():
     p.add_argument('--threads', type=int, nargs='+', help='sweep torch thread counts instead (see the docstring)')
     p.add_argument('--sizes', nargs='+', default=['2x64', '3x96', '2x128'], help='LxC model sizes for the thread sweep')
     p.add_argument('--busy', type=int, default=0, help='spinning processes to hold cores during the thread sweep')
+    p.add_argument('--hf-memory', action='store_true', help="compare training peak memory with transformers' RwkvForCausalLM instead")
+    p.add_argument('--hf-layers', type=int, nargs='+', default=[2, 4], help='L values for --hf-memory')
+    p.add_argument('--hf-ctx-len', type=int, default=128, help='T for --hf-memory')
+    p.add_argument('--hf-batch', type=int, default=8, help='B for --hf-memory')
     args = p.parse_args()
     if args.threads: return thread_sweep(args)
+    if args.hf_memory: return hf_memory_table(args)
 
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}')
     print(f'model L={args.n_layer} C={args.n_embd} V={args.vocab}; {args.tokens_per_step} tokens per step; '
