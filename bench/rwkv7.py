@@ -5,7 +5,8 @@ against the recurrent loop in training, ratios measured in one run.
     python bench/rwkv7.py --threads 1 --repeats 7
 
 Inference (same random weights, float32, batch 1):
-  - RNN mode: tokens/s generating one token at a time from a state (`model.step` vs `forward([t], state)`);
+  - RNN mode: tokens/s generating one token at a time from a state (the chapter's `model.step`, and `FastRNN7`,
+    the prepared form `fast_rnn(model)` that generation uses, vs the official `forward([t], state)`);
   - prefill: tokens/s reading a prompt of --prompt tokens, last token's logits only (`model.prefill` vs
     `forward(ids, None)`).
 The official package runs RWKV-7 only with RWKV_V7_ON=1 set before import, which replaces its model class in the
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rwkv_zero.rwkv7 import RWKV7, RWKV7Config, randomize_rwkv7_
+from rwkv_zero.model import fast_rnn
 from rwkv_zero.delta_rule import wkv7_chunked, wkv7_recurrent
 
 OFFICIAL_SERVER = r'''
@@ -70,12 +72,16 @@ class Official:
 
 
 @torch.no_grad()
-def ours_round(model, prompt, tokens) -> dict:
-    t0 = time.perf_counter(); logits, state = model.prefill(torch.tensor([prompt])); t_prefill = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for t in tokens: logits, state = model.step(torch.tensor([t]), state)
-    t_rnn = time.perf_counter() - t0
-    return dict(prefill=t_prefill, rnn=t_rnn, last=float(logits[0, 0]))
+def ours_round(model, runner, prompt, tokens) -> dict:
+    "One timing round of rwkv_zero: prefill, then RNN mode with the chapter's `step` and with `FastRNN7` (`runner`)."
+    t0 = time.perf_counter(); logits, state0 = model.prefill(torch.tensor([prompt])); t_prefill = time.perf_counter() - t0
+    out = dict(prefill=t_prefill)
+    for name, step in (('rnn', model.step), ('rnn_fast', runner.step)):
+        state = state0
+        t0 = time.perf_counter()
+        for t in tokens: logits, state = step(torch.tensor([t]), state)
+        out[name], out['last' if name == 'rnn' else 'last_fast'] = time.perf_counter() - t0, float(logits[0, 0])
+    return out
 
 
 def train_step_time(model, x, y, wkv) -> float:
@@ -112,28 +118,34 @@ def main(argv=None):
         model.save_official(Path(d)/'m.pth')
         off = None if args.skip_official else Official(Path(d)/'m', args.threads)
         try:
-            ours_round(model, prompt[:8], tokens[:2])                    # warm-up
+            runner = fast_rnn(model, dtype=torch.float32)              # FastRNN7: weights prepared once (not timed)
+            ours_round(model, runner, prompt[:8], tokens[:2])            # warm-up
             if off: off.round(prompt[:8], tokens[:2])
             res = {'rwkv_zero': [], 'official': []}
             for _ in range(args.repeats):
-                res['rwkv_zero'].append(ours_round(model, prompt, tokens))
+                res['rwkv_zero'].append(ours_round(model, runner, prompt, tokens))
                 if off: res['official'].append(off.round(prompt, tokens))
         finally:
             if off: off.close()
-    for side, rs in res.items():
-        if not rs: continue
-        rows[side] = dict(rnn=args.tokens / statistics.median(r['rnn'] for r in rs),
-                          prefill=args.prompt / statistics.median(r['prefill'] for r in rs))
+    med = lambda rs, k: statistics.median(r[k] for r in rs)
+    ours = res['rwkv_zero']
+    rows['rwkv_zero `step`'] = dict(rnn=args.tokens / med(ours, 'rnn'), prefill=args.prompt / med(ours, 'prefill'))
+    rows['rwkv_zero `FastRNN7`'] = dict(rnn=args.tokens / med(ours, 'rnn_fast'), prefill=args.prompt / med(ours, 'prefill'))
+    if off: rows['official'] = dict(rnn=args.tokens / med(res['official'], 'rnn'), prefill=args.prompt / med(res['official'], 'prefill'))
+    fast_gap = abs(ours[-1]['last'] - ours[-1]['last_fast'])
+    print(f'(FastRNN7 vs step: last logit differs by {fast_gap:.1e})')
+    assert fast_gap < 1e-3, fast_gap
     if off:
-        gap = abs(res['rwkv_zero'][-1]['last'] - res['official'][-1]['last'])
+        gap = abs(ours[-1]['last'] - res['official'][-1]['last'])
         print(f'(same weights: last logit differs by {gap:.1e})')
     print(f'\n## Inference: L={args.n_layer}, C={args.n_embd}, head {args.head_size}, V={args.vocab}, float32, batch 1\n')
     print('| | RNN mode tokens/s | prefill tokens/s (prompt %d) |' % args.prompt)
     print('|---|---:|---:|')
     for side, r in rows.items(): print(f"| {side} | {r['rnn']:,.1f} | {r['prefill']:,.0f} |")
     if 'official' in rows:
-        print(f"| ratio rwkv_zero / official | {rows['rwkv_zero']['rnn'] / rows['official']['rnn']:.2f}x | "
-              f"{rows['rwkv_zero']['prefill'] / rows['official']['prefill']:.2f}x |")
+        o = rows['official']
+        for side in ('rwkv_zero `step`', 'rwkv_zero `FastRNN7`'):
+            print(f"| ratio {side} / official | {rows[side]['rnn'] / o['rnn']:.2f}x | {rows[side]['prefill'] / o['prefill']:.2f}x |")
 
     # ---- training: chunked against recurrent WKV-7
     tcfg = RWKV7Config(vocab_size=1024, n_layer=args.train_n_layer, n_embd=args.train_n_embd, head_size=min(args.head_size, args.train_n_embd))

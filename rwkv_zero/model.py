@@ -11,10 +11,10 @@ import torch
 
 # %% auto #0
 __all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
-           'prefill_in_pieces', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend',
-           'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys',
-           'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES', 'check_tensor',
-           'check_official_state_dict']
+           'prefill_in_pieces', 'prefill_last', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig',
+           'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS',
+           'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES',
+           'check_tensor', 'check_official_state_dict']
 
 # %% ../nbs/03c_generation.ipynb #ae7ea648
 from .rwkv4 import *                               # chapter 03: the model, GPT mode, RNN mode
@@ -110,7 +110,7 @@ class FastRNN:
 
     def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):
         "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
-        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece)
+        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece, prefill_last)   # "Long prompts"
         return logits.to(self.sdt), state
 
     def step(self, idx, state: RWKVState | None = None):
@@ -155,25 +155,57 @@ def choose_dtype(model: RWKV, min_bytes: float = 100e6) -> torch.dtype:
     big = sum(p.numel() * p.element_size() for p in model.parameters()) >= min_bytes
     return torch.bfloat16 if big else dt
 
-_FAST_CACHE = weakref.WeakKeyDictionary()                   # model -> (weights' identity and versions, dtype, FastRNN)
+_FAST_CACHE = weakref.WeakKeyDictionary()                   # model -> (weights' identity and versions, dtype, runner)
+RWKV.rnn_runner = FastRNN          # the prepared-weights form of a model class's RNN mode (chapter 08b adds RWKV-7's)
 
 def fast_rnn(model: RWKV, dtype='auto') -> FastRNN:
-    "A `FastRNN` of `model`, cached until any weight changes (in-place updates bump a tensor's version)."
+    "The prepared RNN runner of `model` (`type(model).rnn_runner`, e.g. `FastRNN`), cached until any weight changes."
+    runner_cls = getattr(type(model), 'rnn_runner', None)
+    if runner_cls is None: raise TypeError(f"{type(model).__name__} has no prepared RNN mode (no `rnn_runner`); use model.step")
     key = tuple((p.data_ptr(), p._version) for p in model.parameters())
     hit = _FAST_CACHE.get(model)
     if hit is not None and hit[0] == key and dtype in ('auto', hit[1]): return hit[2]
     dt = choose_dtype(model) if dtype == 'auto' else dtype
-    runner = FastRNN(model, dt)
+    runner = runner_cls(model, dt)
     _FAST_CACHE[model] = (key, dt, runner)
     return runner
 
 # %% ../nbs/03c_generation.ipynb #412505bf
-def prefill_in_pieces(model, idx, state: RWKVState | None = None, piece: int = 1024):
-    "`model.prefill` over idx (B, T) in pieces of `piece` tokens, the state carried: (logits of the last token (B, V), state)."
+def prefill_in_pieces(model, idx, state: RWKVState | None = None, piece: int = 1024, prefill=None):
+    "`prefill(model, ...)` (default `model.prefill`) over idx (B, T) in pieces of `piece` tokens, the state carried: (logits of the last token (B, V), state)."
     if piece < 1: raise ValueError(f"piece must be a positive number of tokens, got {piece}")
+    prefill = prefill or type(model).prefill
     for i in range(0, idx.shape[1], piece):
-        logits, state = model.prefill(idx[:, i:i + piece], state)
+        logits, state = prefill(model, idx[:, i:i + piece], state)
     return logits, state
+
+# %% ../nbs/03c_generation.ipynb #26c437d2
+from .time_mix import token_shift, wkv_recurrent, WKVState
+
+def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
+    "`model.prefill` that computes in the last block only what the last logits and the state need: ((B, V), state)."
+    B = model._check_idx(idx, 2); model._check_state(state, B)
+    wkv = wkv_prefill if B == 1 and idx.device.type == 'cpu' else wkv_recurrent          # as `prefill` picks
+    x, layers = model.emb(idx), []                                                     # (B, T, C)
+    for i, block in enumerate(model.blocks[:-1]):                                      # all but the last: in full
+        x, ls = block(x, None if state is None else state.layers[i], wkv); layers.append(ls)
+    b, s = model.blocks[-1], None if state is None else state.layers[-1]
+    att, ffn, sdt = b.att, b.ffn, torch.promote_types(x.dtype, torch.float32)
+    if b.ln0 is not None: x = b.ln0(x)                                                # a one-block model
+    xa = b.ln1(x)                                                                      # (B, T, C)
+    xx = token_shift(xa, None if s is None else s.att_x)
+    k, v = att.key(torch.lerp(xx, xa, att.time_mix_k)), att.value(torch.lerp(xx, xa, att.time_mix_v))   # every token
+    dt = torch.float64 if x.dtype == torch.float64 else torch.float32
+    y, ws = wkv(-torch.exp(att.time_decay.to(dt)), att.time_first.to(dt), k.to(dt), v.to(dt),
+                None if s is None else WKVState(s.aa, s.bb, s.pp))
+    last2 = slice(-2, None)                                                            # the last two tokens (or one)
+    r = att.receptance(torch.lerp(xx[:, last2], xa[:, last2], att.time_mix_r))
+    x2 = x[:, last2] + att.output(torch.sigmoid(r) * y[:, last2].to(x.dtype))         # (B, <=2, C)
+    xf = b.ln2(x2)
+    prev = xf[:, 0] if xf.shape[1] == 2 else (None if s is None else s.ffn_x.to(xf.dtype))
+    dx, ffn_x = ffn(xf[:, -1:], prev)                                                  # the last token only
+    layers.append(LayerState(xa[:, -1].to(sdt), ws.aa, ws.bb, ws.pp, ffn_x.to(sdt)))
+    return model.head(model.ln_out(x2[:, -1] + dx[:, 0])), RWKVState(layers)
 
 # %% ../nbs/03c_generation.ipynb #18f02e00
 def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 100, temperature: float = 1.0,
@@ -188,10 +220,10 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
     decoder = tokenizer.stream_decoder()
     device = model.emb.weight.device
     no_token = torch.tensor([b is None for b in tokenizer.id2bytes], device=device)   # (V,) ids that decode to nothing
-    rnn = fast_rnn(model) if fast and isinstance(model, RWKV) and device.type == 'cpu' else model   # section 3
+    rnn = fast_rnn(model) if fast and hasattr(type(model), 'rnn_runner') and device.type == 'cpu' else model   # section 3
     with torch.no_grad():
         prompt_ids = torch.tensor([ids], device=device)
-        logits, state = rnn.prefill(prompt_ids, state) if isinstance(rnn, FastRNN) else prefill_in_pieces(model, prompt_ids, state)
+        logits, state = rnn.prefill(prompt_ids, state) if rnn is not model else prefill_in_pieces(model, prompt_ids, state)
     for n in range(max_new_tokens):
         z = logits[0].masked_fill(no_token, float('-inf')) if no_token.any() else logits[0]
         tok = int(sample_logits(z, temperature, top_p, top_k, generator=g))

@@ -22,7 +22,7 @@ from .delta_rule import wkv7_recurrent
 __all__ = ['FILLER', 'MODELS', 'NAMES', 'COLORS', 'LR', 'WARMUP', 'mqar', 'row_keys', 'disjoint_split', 'shared_rows',
            'mqar_data', 'copy_data', 'answer_accuracy', 'guess_level', 'rwkv7_config_like', 'make_model',
            'state_numbers', 'fit', 'run_one', 'results_path', 'load_results', 'select', 'spread', 'plot_mqar',
-           'plot_copy', 'plot_order', 'query_distances', 'InContext', 'DeltaTrace', 'in_context_loss',
+           'plot_copy', 'plot_order', 'plot_budget', 'query_distances', 'InContext', 'DeltaTrace', 'in_context_loss',
            'plot_half_lives_vs_distances', 'by_role', 'plot_in_context_loss']
 
 # %% ../nbs/09_recall.ipynb #199d5c8a
@@ -278,6 +278,30 @@ def plot_order(res: dict):
         ax.set_xticks(range(len(NAMES)), [f'{n}\nafter | before' for n in NAMES.values()]); ax.legend(fontsize=8)
         ax.set_ylabel('answer accuracy'); ax.set_ylim(0, 1.03)
         ax.set_title(f'T={T}, {p} pairs, {q} asked: question after only vs also before', fontsize=9)
+    fig.tight_layout()
+    return fig
+
+def plot_budget(res: dict):
+    "Figure: MQAR accuracy at the `budget` stage's setting with the sweep's steps (`mqar` stage) and with 4x the steps."
+    import matplotlib.pyplot as plt
+    big = select(res['records'], stage='budget')
+    T, p = big[0]['seq_len'], big[0]['n_pairs']
+    small = [r for r in select(res['records'], stage='mqar', seq_len=T, n_pairs=p)]
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for i, m in enumerate(NAMES):
+        for j, recs in enumerate((small, big)):
+            a = [r['accuracy'] for r in recs if r['model'] == m]
+            if not a: continue
+            x = i + (j - 0.5) * 0.36
+            ax.bar(x, sum(a) / len(a), 0.34, color=COLORS[m], alpha=0.45 if j == 0 else 0.95)
+            ax.plot([x] * len(a), a, 'k.', ms=6)
+    steps = [recs[0]['steps'] for recs in (small, big)]
+    V = big[0]['vocab']
+    ax.axhline(guess_level(*mqar(200, T, p, V, generator=torch.Generator().manual_seed(0)), V), color='k', ls=':', lw=1,
+               label='best guess without recall')
+    ax.set_xticks(range(len(NAMES)), [f'{n}\n{steps[0]} | {steps[1]} steps' for n in NAMES.values()]); ax.legend(fontsize=8)
+    ax.set_ylabel('answer accuracy'); ax.set_ylim(0, 1.03)
+    ax.set_title(f'MQAR T={T}, {p} pairs: the sweep\'s budget and 4x', fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_rwkv7.ipynb #d9bfbe45
 from __future__ import annotations
-import json, math, os, subprocess, sys, tempfile
+import copy, json, math, os, subprocess, sys, tempfile, weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,14 +16,14 @@ import torch.nn.functional as F
 
 from .delta_rule import wkv7_chunked, wkv7_recurrent
 from .time_mix import token_shift
-from .model import (RWKV, LN_EPS, CheckpointError, _load_state_dict_file, _check_idx)
+from .model import (RWKV, LN_EPS, CheckpointError, _load_state_dict_file, _check_idx, fast_weight, prefill_in_pieces)
 from .checkpoints import MAX_SIZES, check_tensor, _save_official   # chapter 03b's guards and writer, reused
 from .core import atomic_write
 
 # %% auto #0
 __all__ = ['GN_EPS', 'OFFICIAL_V7_SCRIPT', 'lora_rank', 'RWKV7Config', 'LayerState7', 'RWKV7State', 'TimeMix7', 'ChannelMix7',
-           'Block7', 'RWKV7', 'randomize_rwkv7_', 'detect_version', 'check_rwkv7_state_dict', 'load_official',
-           'official_rwkv7_logits', 'plot_curves_vs_time']
+           'Block7', 'RWKV7', 'randomize_rwkv7_', 'FastRNN7', 'detect_version', 'check_rwkv7_state_dict',
+           'load_official', 'official_rwkv7_logits', 'plot_curves_vs_time']
 
 # %% ../nbs/08b_rwkv7.ipynb #ab6155fc
 def lora_rank(n_embd: int, factor: float) -> int:
@@ -390,6 +390,86 @@ def randomize_rwkv7_(model: RWKV7, seed: int = 0) -> RWKV7:
         elif name == 'emb.weight': U(p, -1.0, 1.0)
         else: b = 1 / math.sqrt(p.shape[1]); U(p, -b, b)           # nn.Linear weights (out, in)
     return model
+
+# %% ../nbs/08b_rwkv7.ipynb #cef9458a
+class FastRNN7:
+    """RNN mode of an `RWKV7` with its weights prepared once: matrices in their fastest memory order and in `dtype`,
+    products that share a shape batched into one call; state float32. Checked against `RWKV7.step`."""
+    def __init__(self, model: RWKV7, dtype: torch.dtype | None = None):
+        cfg = model.config
+        self.dtype = dtype or model.emb.weight.dtype                         # dtype of the matrix products
+        self.sdt = model.state_dtype                                         # dtype of the state and the vectors
+        self.C, self.H, self.N, self.n_layer = cfg.n_embd, cfg.n_head, cfg.head_size, cfg.n_layer
+        vec = lambda t: t.detach().reshape(-1).to(self.sdt)                  # (C,) vectors in the state dtype
+        M = lambda W: fast_weight(W, self.dtype)                             # (n_in, n_out) for x @ M
+        self.emb = model.emb.weight.detach()
+        b0 = model.blocks[0]
+        self.ln0 = (vec(b0.ln0.weight), vec(b0.ln0.bias))
+        self.layers = []
+        for b in model.blocks:
+            a, f = b.att, b.ffn
+            D = max(a.v1.shape[1], a.w1.shape[1], a.a1.shape[1], a.g1.shape[1])     # the widest LoRA rank
+            down = lambda W: F.pad(W.detach(), (0, D - W.shape[1]))                    # (C, d) -> (C, D), zero columns
+            up = lambda W: F.pad(W.detach(), (0, 0, 0, D - W.shape[0]))                # (d, C) -> (D, C), zero rows
+            self.layers.append(dict(
+                ln1=(vec(b.ln1.weight), vec(b.ln1.bias)), ln2=(vec(b.ln2.weight), vec(b.ln2.bias)),
+                # token-shift mixes in the order r, k, v, w, a, g: [:3] feed the big matrices, [2:] the LoRAs (v, w, a, g)
+                mix=torch.stack([vec(getattr(a, n)) for n in ('x_r', 'x_k', 'x_v', 'x_w', 'x_a', 'x_g')]).view(6, 1, -1),
+                rkv=M(torch.stack([a.receptance.weight, a.key.weight, a.value.weight])),            # (3, C, C)
+                lora_down=torch.stack([down(a.v1), down(a.w1), down(a.a1), down(a.g1)]).to(self.dtype),   # (4, C, D)
+                lora_up=torch.stack([up(a.v2), up(a.w2), up(a.a2), up(a.g2)]).to(self.dtype),             # (4, D, C)
+                lora_bias=torch.stack([vec(a.v0), vec(a.w0), vec(a.a0), torch.zeros_like(vec(a.a0))]).view(4, 1, -1),
+                k_k=vec(a.k_k), k_a=vec(a.k_a), r_k=a.r_k.detach().to(self.sdt),                  # (C,), (C,), (H, N)
+                ln_x=(vec(a.ln_x.weight), vec(a.ln_x.bias)), out=M(a.output.weight),
+                ffn_mix=vec(f.x_k), ffn_key=M(f.key.weight), ffn_val=M(f.value.weight)))
+        self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
+        self.head = M(model.head.weight)                                     # (C, V)
+        self._model = weakref.ref(model)
+        self._low = copy.deepcopy(model).to(self.dtype).eval() if self.dtype != model.emb.weight.dtype else None
+
+    def prefill(self, idx, state: RWKV7State | None = None, piece: int = 1024):
+        "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
+        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece)
+        return logits.to(self.sdt), state
+
+    def step(self, idx, state: RWKV7State | None = None):
+        "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
+        B, C, H, N, dt, sdt = idx.shape[0], self.C, self.H, self.N, self.dtype, self.sdt
+        if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
+        x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)    # (B, C)
+        v_first, layers = None, []
+        for i, (p, s) in enumerate(zip(self.layers, state.layers)):
+            xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
+            x6 = torch.lerp(xa, s.att_x, p['mix'])                           # (6, B, C): x + (x_prev - x) * x_m, all six
+            r, k, v = torch.bmm(x6[:3].to(dt), p['rkv']).to(sdt)             # three (B, C) products in one call
+            h = torch.bmm(x6[2:].to(dt), p['lora_down'])                     # (4, B, D): the four LoRA bottlenecks
+            h[1].tanh_(); h[3].sigmoid_()                                    # tanh for the decay, sigmoid for the gate
+            z = torch.bmm(h, p['lora_up']).to(sdt) + p['lora_bias']         # (4, B, C): v0+.., w0+.., a0+.., g
+            vg, w, a = torch.sigmoid(z[:3])                                  # value-residual gate, decay logit, a
+            w = torch.exp(w * -_EXP_M05)                                     # decay in (0.545, 1)
+            kk = F.normalize((k * p['k_k']).view(B, H, N), dim=-1)          # removal key, unit per head
+            k = k * (1 + (a - 1) * p['k_a'])                                 # replacement key
+            if i == 0: v_first = v
+            else: v = torch.lerp(v, v_first, vg)
+            S = s.wkv.view(B * H, N, N)
+            kkh = kk.view(B * H, N, 1)
+            # S (diag(w) - kk^T (a kk)) + v^T k  ==  S*w + [S kk, v] @ [-(a kk); k]: both rank-one terms in one product
+            lhs = torch.cat([torch.bmm(S, kkh), v.view(B * H, N, 1)], 2)                          # (BH, N, 2)
+            rhs = torch.stack([(kk * a.view(B, H, N)).view(B * H, N).neg(), k.view(B * H, N)], 1)  # (BH, 2, N)
+            S = torch.baddbmm(S * w.view(B * H, 1, N), lhs, rhs)
+            y = torch.bmm(S, r.view(B * H, N, 1)).view(B, C)
+            y = F.group_norm(y, H, *p['ln_x'], GN_EPS)
+            y = y + ((r * k).view(B, H, N) * p['r_k']).sum(-1, keepdim=True).mul(v.view(B, H, N)).view(B, C)
+            x = x + ((y * z[3]).to(dt) @ p['out']).to(sdt)
+            xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
+            kf = torch.relu(torch.lerp(xf, s.ffn_x, p['ffn_mix']).to(dt) @ p['ffn_key']).square()
+            x = x + (kf @ p['ffn_val']).to(sdt)
+            layers.append(LayerState7(xa, S.view(B, H, N, N), xf))
+        x = F.layer_norm(x, (C,), *self.ln_out, LN_EPS)
+        return (x.to(dt) @ self.head).to(sdt), RWKV7State(layers)
+
+RWKV7.rnn_runner = FastRNN7      # chapter 03c's fast_rnn (and so generate) picks it up
+
 
 # %% ../nbs/08b_rwkv7.ipynb #79938517
 _V7_MARKS = ('att.x_r', 'att.w0', 'att.r_k', 'att.k_k')
