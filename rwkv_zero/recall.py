@@ -155,7 +155,7 @@ def state_numbers(model, seq_len: int) -> int:
     raise TypeError(f'no state size for {type(model).__name__}')
 
 # %% ../nbs/09_recall.ipynb #3d9e226c
-LR = {'gpt': 1e-3, 'rwkv4': 3e-3, 'rwkv7': 1e-2}        # peak rates chosen by bench/recall.py's tune stage
+LR = {'gpt': 1e-3, 'rwkv4': 3e-3, 'rwkv7': 3e-3}        # peak rates chosen by bench/recall.py's tune stage
 WARMUP = {'gpt': 300, 'rwkv4': 100, 'rwkv7': 100}
 
 def fit(model, data: SequenceData, steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, warmup: int = 100,
@@ -220,7 +220,7 @@ def plot_mqar(res: dict):
     for i, m in enumerate(NAMES):
         s = spread(select(recs, model=m), 'seq_len')
         if s: xs = _errorbars(ax, s, COLORS[m], NAMES[m], offset=0.03 * (i - 1))
-    pairs = {r['seq_len']: r['n_pairs'] for r in recs}
+    pairs = dict(sorted({r['seq_len']: r['n_pairs'] for r in recs}.items()))    # by length, whatever the records' order
     g = torch.Generator().manual_seed(0)
     guess = [guess_level(*mqar(200, T, p, recs[0]['vocab'], generator=g), recs[0]['vocab']) for T, p in pairs.items()]
     ax.plot(list(pairs), guess, 'k:', label='best guess without recall')
