@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rwkv_zero.rwkv7 import RWKV7, RWKV7Config, randomize_rwkv7_
+from rwkv_zero.rwkv7 import RWKV7, RWKV7Config, randomize_rwkv7_, FastRNN7
 from rwkv_zero.model import fast_rnn
 from rwkv_zero.delta_rule import wkv7_chunked, wkv7_recurrent
 
@@ -72,15 +72,15 @@ class Official:
 
 
 @torch.no_grad()
-def ours_round(model, runner, prompt, tokens) -> dict:
+def ours_round(model, runner, prompt, tokens, runner16=None) -> dict:
     "One timing round of rwkv_zero: prefill, then RNN mode with the chapter's `step` and with `FastRNN7` (`runner`)."
     t0 = time.perf_counter(); logits, state0 = model.prefill(torch.tensor([prompt])); t_prefill = time.perf_counter() - t0
     out = dict(prefill=t_prefill)
-    for name, step in (('rnn', model.step), ('rnn_fast', runner.step)):
+    for name, step in (('rnn', model.step), ('rnn_fast', runner.step)) + ((('rnn_bf16', runner16.step),) if runner16 else ()):
         state = state0
         t0 = time.perf_counter()
         for t in tokens: logits, state = step(torch.tensor([t]), state)
-        out[name], out['last' if name == 'rnn' else 'last_fast'] = time.perf_counter() - t0, float(logits[0, 0])
+        out[name], out[{'rnn': 'last', 'rnn_fast': 'last_fast', 'rnn_bf16': 'last_bf16'}[name]] = time.perf_counter() - t0, float(logits[0, 0])
     return out
 
 
@@ -103,6 +103,7 @@ def main(argv=None):
     ap.add_argument('--train-tokens', type=int, default=1024, help='tokens per training step (B = this / T)')
     ap.add_argument('--train-n-embd', type=int, default=256); ap.add_argument('--train-n-layer', type=int, default=2)
     ap.add_argument('--skip-official', action='store_true')
+    ap.add_argument('--bf16', action='store_true', help="also time FastRNN7 with bf16 weights (what generate picks for big models on CPUs with bf16 instructions) against the official fp32")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f'# bench/rwkv7.py: torch {torch.__version__}, {args.threads} threads, medians of {args.repeats} interleaved rounds')
@@ -119,11 +120,12 @@ def main(argv=None):
         off = None if args.skip_official else Official(Path(d)/'m', args.threads)
         try:
             runner = fast_rnn(model, dtype=torch.float32)              # FastRNN7: weights prepared once (not timed)
-            ours_round(model, runner, prompt[:8], tokens[:2])            # warm-up
+            runner16 = FastRNN7(model, torch.bfloat16) if args.bf16 else None   # bf16 weights, float32 state
+            ours_round(model, runner, prompt[:8], tokens[:2], runner16)  # warm-up
             if off: off.round(prompt[:8], tokens[:2])
             res = {'rwkv_zero': [], 'official': []}
             for _ in range(args.repeats):
-                res['rwkv_zero'].append(ours_round(model, runner, prompt, tokens))
+                res['rwkv_zero'].append(ours_round(model, runner, prompt, tokens, runner16))
                 if off: res['official'].append(off.round(prompt, tokens))
         finally:
             if off: off.close()
@@ -131,6 +133,7 @@ def main(argv=None):
     ours = res['rwkv_zero']
     rows['rwkv_zero `step`'] = dict(rnn=args.tokens / med(ours, 'rnn'), prefill=args.prompt / med(ours, 'prefill'))
     rows['rwkv_zero `FastRNN7`'] = dict(rnn=args.tokens / med(ours, 'rnn_fast'), prefill=args.prompt / med(ours, 'prefill'))
+    if runner16: rows['rwkv_zero `FastRNN7` bf16 weights'] = dict(rnn=args.tokens / med(ours, 'rnn_bf16'), prefill=float('nan'))
     if off: rows['official'] = dict(rnn=args.tokens / med(res['official'], 'rnn'), prefill=args.prompt / med(res['official'], 'prefill'))
     fast_gap = abs(ours[-1]['last'] - ours[-1]['last_fast'])
     print(f'(FastRNN7 vs step: last logit differs by {fast_gap:.1e})')
@@ -141,11 +144,12 @@ def main(argv=None):
     print(f'\n## Inference: L={args.n_layer}, C={args.n_embd}, head {args.head_size}, V={args.vocab}, float32, batch 1\n')
     print('| | RNN mode tokens/s | prefill tokens/s (prompt %d) |' % args.prompt)
     print('|---|---:|---:|')
-    for side, r in rows.items(): print(f"| {side} | {r['rnn']:,.1f} | {r['prefill']:,.0f} |")
+    for side, r in rows.items(): print(f"| {side} | {r['rnn']:,.1f} | " + ('-' if r['prefill'] != r['prefill'] else f"{r['prefill']:,.0f}") + " |")
     if 'official' in rows:
         o = rows['official']
-        for side in ('rwkv_zero `step`', 'rwkv_zero `FastRNN7`'):
-            print(f"| ratio {side} / official | {rows[side]['rnn'] / o['rnn']:.2f}x | {rows[side]['prefill'] / o['prefill']:.2f}x |")
+        for side in [r for r in rows if r != 'official']:
+            pre = rows[side]['prefill'] / o['prefill']
+            print(f"| ratio {side} / official | {rows[side]['rnn'] / o['rnn']:.2f}x | " + ('-' if pre != pre else f'{pre:.2f}x') + ' |')
 
     # ---- training: chunked against recurrent WKV-7
     tcfg = RWKV7Config(vocab_size=1024, n_layer=args.train_n_layer, n_embd=args.train_n_embd, head_size=min(args.head_size, args.train_n_embd))
