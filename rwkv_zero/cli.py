@@ -423,7 +423,8 @@ def _doctor_checks():
     import platform, tempfile
     yield 'python', sys.version_info >= (3, 10), True, platform.python_version()
     import torch
-    yield 'torch', True, True, f"{torch.__version__}, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    yield 'torch', True, True, f"{torch.__version__}, {n} thread{'s' * (n != 1)}"
     from rwkv_zero import __version__
     yield 'rwkv_zero', True, True, __version__
     try:

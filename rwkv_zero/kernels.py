@@ -12,8 +12,8 @@ from torch import Tensor
 from .time_mix import WKVState, _check_wkv_args, _wkv_dtype, wkv_chunked, wkv_recurrent
 
 # %% auto #0
-__all__ = ['HAS_TRITON', 'WKV_BACKENDS', 'triton_available', 'wkv_grid', 'plot_wkv_grid', 'wkv_triton', 'wkv_dispatch',
-           'wkv_errors', 'wkv_traffic_bytes']
+__all__ = ['HAS_TRITON', 'triton_available', 'wkv_grid', 'plot_wkv_grid', 'wkv_triton', 'wkv_dispatch', 'wkv_errors',
+           'wkv_traffic_bytes']
 
 # %% ../nbs/06_triton.ipynb #e87e8203
 HAS_TRITON = importlib.util.find_spec('triton') is not None   # installed? (does not import it)
@@ -235,7 +235,7 @@ def wkv_triton(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | Non
     return y, WKVState(aa, bb, pp)
 
 # %% ../nbs/06_triton.ipynb #87cc17fd
-WKV_BACKENDS = ('auto', 'chunked', 'recurrent', 'triton')
+from .rwkv4 import WKV_BACKENDS      # the names RWKVConfig.wkv accepts (chapter 03): one list for both
 
 def wkv_dispatch(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | None = None, *,
                  backend: str = 'auto', chunk_len: int = 8) -> tuple[Tensor, WKVState]:
