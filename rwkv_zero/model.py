@@ -185,7 +185,7 @@ from .time_mix import token_shift, wkv_recurrent, WKVState
 def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
     "`model.prefill` that computes in the last block only what the last logits and the state need: ((B, V), state)."
     B = model._check_idx(idx, 2); model._check_state(state, B)
-    wkv = wkv_prefill if B == 1 and idx.device.type == 'cpu' else wkv_recurrent          # as `prefill` picks
+    wkv = None if idx.device.type != 'cpu' else wkv_prefill if B == 1 else wkv_recurrent   # as `prefill` picks
     x, layers = model.emb(idx), []                                                     # (B, T, C)
     for i, block in enumerate(model.blocks[:-1]):                                      # all but the last: in full
         x, ls = block(x, None if state is None else state.layers[i], wkv); layers.append(ls)
@@ -196,7 +196,7 @@ def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
     xx = token_shift(xa, None if s is None else s.att_x)
     k, v = att.key(torch.lerp(xx, xa, att.time_mix_k)), att.value(torch.lerp(xx, xa, att.time_mix_v))   # every token
     dt = torch.float64 if x.dtype == torch.float64 else torch.float32
-    y, ws = wkv(-torch.exp(att.time_decay.to(dt)), att.time_first.to(dt), k.to(dt), v.to(dt),
+    y, ws = (wkv or att.wkv)(-torch.exp(att.time_decay.to(dt)), att.time_first.to(dt), k.to(dt), v.to(dt),
                 None if s is None else WKVState(s.aa, s.bb, s.pp))
     last2 = slice(-2, None)                                                            # the last two tokens (or one)
     r = att.receptance(torch.lerp(xx[:, last2], xa[:, last2], att.time_mix_r))

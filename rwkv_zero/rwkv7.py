@@ -425,7 +425,10 @@ class FastRNN7:
         self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
         self.head = M(model.head.weight)                                     # (C, V)
         self._model = weakref.ref(model)
-        self._low = copy.deepcopy(model).to(self.dtype).eval() if self.dtype != model.emb.weight.dtype else None
+        self._low = None                                                     # prefill in another dtype: a copy of the
+        if self.dtype != model.emb.weight.dtype:                             # parameters only (not `step`'s cached copies)
+            self._low = RWKV7(cfg, init_weights=False).to(self.dtype).eval()
+            self._low.load_state_dict(model.state_dict())
 
     def prefill(self, idx, state: RWKV7State | None = None, piece: int = 1024):
         "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
