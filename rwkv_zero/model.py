@@ -221,7 +221,7 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
     device = model.emb.weight.device
     no_token = torch.tensor([b is None for b in tokenizer.id2bytes], device=device)   # (V,) ids that decode to nothing
     rnn = fast_rnn(model) if fast and hasattr(type(model), 'rnn_runner') and device.type == 'cpu' else model   # section 3
-    with torch.no_grad():
+    with torch.inference_mode():                                      # no autograd bookkeeping at all (nothing leaves)
         prompt_ids = torch.tensor([ids], device=device)
         logits, state = rnn.prefill(prompt_ids, state) if rnn is not model else prefill_in_pieces(model, prompt_ids, state)
     for n in range(max_new_tokens):
@@ -231,7 +231,7 @@ def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 1
         piece = decoder.feed(tok)
         if piece: yield piece
         if n + 1 < max_new_tokens:
-            with torch.no_grad():
+            with torch.inference_mode():
                 logits, state = rnn.step(torch.tensor([tok], device=device), state)
     tail = decoder.flush()
     if tail: yield tail
