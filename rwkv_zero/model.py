@@ -115,7 +115,10 @@ class FastRNN:
 
     def step(self, idx, state: RWKVState | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
-        B, C, dt, sdt = idx.shape[0], self.C, self.dtype, self.sdt
+        model = self._model()
+        B = model._check_idx(idx, 1) if model is not None else idx.shape[0]   # the model's own input checks
+        if model is not None: model._check_state(state, B)
+        C, dt, sdt = self.C, self.dtype, self.sdt
         if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
         x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)   # (B, C)
         layers = []

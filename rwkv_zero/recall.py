@@ -286,7 +286,7 @@ def plot_budget(res: dict):
     import matplotlib.pyplot as plt
     big = select(res['records'], stage='budget')
     T, p = big[0]['seq_len'], big[0]['n_pairs']
-    small = [r for r in select(res['records'], stage='mqar', seq_len=T, n_pairs=p)]
+    small = select(res['records'], stage='mqar', seq_len=T, n_pairs=p)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for i, m in enumerate(NAMES):
         for j, recs in enumerate((small, big)):

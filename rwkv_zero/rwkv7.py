@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_rwkv7.ipynb #d9bfbe45
 from __future__ import annotations
-import copy, json, math, os, subprocess, sys, tempfile, weakref
+import json, math, os, subprocess, sys, tempfile, weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -437,7 +437,10 @@ class FastRNN7:
 
     def step(self, idx, state: RWKV7State | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
-        B, C, H, N, dt, sdt = idx.shape[0], self.C, self.H, self.N, self.dtype, self.sdt
+        model = self._model()
+        B = model._check_idx(idx, 1) if model is not None else idx.shape[0]   # the model's own input checks
+        if model is not None: model._check_state(state, B)
+        C, H, N, dt, sdt = self.C, self.H, self.N, self.dtype, self.sdt
         if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
         x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)    # (B, C)
         v_first, layers = None, []
