@@ -36,7 +36,7 @@ class ChannelMix(nn.Module):
         xk = x * self.time_mix_k + xx * (1 - self.time_mix_k)        # (B, T, C)
         xr = x * self.time_mix_r + xx * (1 - self.time_mix_r)        # (B, T, C)
         k = torch.relu(self.key(xk)) ** 2                            # (B, T, F)
-        return torch.sigmoid(self.receptance(xr)) * self.value(k), x[:, -1]
+        return torch.sigmoid(self.receptance(xr)) * self.value(k), x[:, -1].clone()   # a copy, not a view of all of x
 
 # %% ../nbs/02_channel_mix.ipynb #48823129
 def dependency_matrix(f, x: Tensor) -> Tensor:

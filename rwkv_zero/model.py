@@ -104,14 +104,11 @@ class FastRNN:
                 ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
         self.head = M(model.head.weight)                                    # (C, V)
-        # prefill (GPT mode): the model itself, or for another dtype a copy of it in that dtype (see "Long prompts")
         self._model = weakref.ref(model)                                    # weak: the cache of fast_rnn must not keep it alive
-        self._low = copy.deepcopy(model).to(self.dtype).eval() if self.dtype != model.emb.weight.dtype else None
 
     def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):
-        "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
-        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece, prefill_last)   # "Long prompts"
-        return logits.to(self.sdt), state
+        "GPT mode over idx (B, T) in pieces (\"Long prompts\"), on the prepared weights: (logits of the last token (B, V), state)."
+        return prefill_in_pieces(self, idx, state, piece, FastRNN.prefill_piece)   # prefill_piece: end of section 3
 
     def step(self, idx, state: RWKVState | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
@@ -207,8 +204,45 @@ def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
     xf = b.ln2(x2)
     prev = xf[:, 0] if xf.shape[1] == 2 else (None if s is None else s.ffn_x.to(xf.dtype))
     dx, ffn_x = ffn(xf[:, -1:], prev)                                                  # the last token only
-    layers.append(LayerState(xa[:, -1].to(sdt), ws.aa, ws.bb, ws.pp, ffn_x.to(sdt)))
+    layers.append(LayerState(xa[:, -1].to(sdt, copy=True), ws.aa, ws.bb, ws.pp, ffn_x.to(sdt)))
     return model.head(model.ln_out(x2[:, -1] + dx[:, 0])), RWKVState(layers)
+
+# %% ../nbs/03c_generation.ipynb #8781ea57
+def _prefill_piece(self: FastRNN, idx, state: RWKVState | None = None):
+    "GPT mode over idx (B, T) on the prepared weights, the last block trimmed as in `prefill_last`: ((B, V), state)."
+    model = self._model()
+    B = model._check_idx(idx, 2) if model is not None else idx.shape[0]    # the model's own input checks
+    if model is not None: model._check_state(state, B)
+    C, T, dt, sdt = self.C, idx.shape[1], self.dtype, self.sdt
+    if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
+    wkv = wkv_prefill if B == 1 else wkv_recurrent                          # as `prefill` picks on a CPU
+    mm = lambda x, M: (x.to(dt) @ M).to(sdt)                                # a product in the runner's dtype
+    x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
+    layers = []
+    for i, (p, s) in enumerate(zip(self.layers, state.layers)):
+        last = i == self.n_layer - 1
+        xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)                       # (B, T, C)
+        xx = token_shift(xa, s.att_x)
+        n = 2 if last else 3                                                # the last block: k and v only, at every token
+        xm = torch.lerp(xx, xa, p['att_mix'][:n, None]).view(n, B * T, C)   # the mixes, (n, B*T, C)
+        kvr = torch.bmm(xm.to(dt), p['att_kvr'][:n]).to(sdt).view(n, B, T, C)   # their products in one call
+        y, ws = wkv(p['w'], p['u'], kvr[0], kvr[1], WKVState(s.aa, s.bb, s.pp))  # (B, T, C)
+        if last:                                                            # from here on: the last two tokens (or one)
+            xx, xa, x, y = xx[:, -2:], xa[:, -2:], x[:, -2:], y[:, -2:]
+            r = mm(torch.lerp(xx, xa, p['att_mix'][2]), p['att_kvr'][2])
+        else: r = kvr[2]
+        x = x + mm(y.mul_(r.sigmoid_()), p['att_out'])                      # gate and product in place
+        xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
+        xxf = token_shift(xf, s.ffn_x)
+        if last: xf, xxf, x = xf[:, -1:], xxf[:, -1:], x[:, -1:]            # channel-mix: the last token only
+        xk, xr = torch.lerp(xxf, xf, p['ffn_mix'][:, None])                 # (B, T, C) each
+        kk = (xk.to(dt) @ p['ffn_key']).relu_().square_()                   # (B, T, F), in place
+        x = torch.addcmul(x, torch.sigmoid(mm(xr, p['ffn_rec'])), mm(kk, p['ffn_val']))
+        layers.append(LayerState(xa[:, -1].clone(), ws.aa, ws.bb, ws.pp, xf[:, -1].clone()))   # copies, not views
+    x = F.layer_norm(x[:, -1], (C,), *self.ln_out, LN_EPS)                  # (B, C)
+    return mm(x, self.head), RWKVState(layers)                              # the head in the step's order
+
+FastRNN.prefill_piece = _prefill_piece
 
 # %% ../nbs/03c_generation.ipynb #18f02e00
 def stream_generate(model: RWKV, tokenizer, prompt: str, max_new_tokens: int = 100, temperature: float = 1.0,

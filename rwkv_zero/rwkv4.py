@@ -272,7 +272,7 @@ def wkv_prefill(w, u, k, v, state: WKVState | None = None):
     q = torch.maximum(pp_before, uk)
     e_past, e_now = torch.exp(pp_before - q), torch.exp(uk - q)
     y = (e_past * aa_b + e_now * v) / (e_past * bb_b + e_now)   # (B, T, C)
-    return y, WKVState(S[0], S[1], pp_all[:, -1])
+    return y, WKVState(S[0], S[1], pp_all[:, -1].clone())   # a copy: a view would keep pp_all alive
 
 # %% ../nbs/03_model.ipynb #8c0aeb72
 def _hidden(self, idx, state=None, wkv=None):

@@ -195,7 +195,7 @@ class TimeMix7(nn.Module):
         y, S = wkv(hv(r), hv(w), hv(k), hv(v), kk, hv(a), S)                   # (B, T, H, N), (B, H, N, N)
         y = F.group_norm(y.reshape(B * T, C).to(x.dtype), H, self.ln_x.weight, self.ln_x.bias, GN_EPS).view(B, T, C)
         bonus = (hv(r * k) * self.r_k).sum(-1, keepdim=True) * hv(v)           # (B, T, H, N)
-        return self.output((y + bonus.view(B, T, C)) * g), v_first, x[:, -1], S
+        return self.output((y + bonus.view(B, T, C)) * g), v_first, x[:, -1].clone(), S   # a copy, not a view of all of x
 
 # %% ../nbs/08b_rwkv7.ipynb #95f8e128
 class ChannelMix7(nn.Module):
@@ -220,7 +220,7 @@ class ChannelMix7(nn.Module):
         "x (B, T, C) after ln2 -> (dx (B, T, C), x of the last token (B, C))."
         xx = token_shift(x, x_prev) - x
         k = torch.relu(self.key(torch.addcmul(x, xx, self.x_k))).square()      # (B, T, F)
-        return self.value(k), x[:, -1]
+        return self.value(k), x[:, -1].clone()   # a copy, not a view of all of x
 
 class Block7(nn.Module):
     "One RWKV-7 block: x += att(ln1(x)); x += ffn(ln2(x)); block 0 first applies ln0."

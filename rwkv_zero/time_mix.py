@@ -322,7 +322,7 @@ class TimeMix(nn.Module):
         dt = _wkv_dtype(x)                                               # float32, or float64 for float64 input
         w = -torch.exp(self.time_decay.to(dt))                           # (C,), w < 0
         y, wkv_state = self.wkv(w, self.time_first.to(dt), k.to(dt), v.to(dt), wkv_state)
-        return self.output(torch.sigmoid(r) * y.to(x.dtype)), x[:, -1], wkv_state
+        return self.output(torch.sigmoid(r) * y.to(x.dtype)), x[:, -1].clone(), wkv_state   # a copy: a view would keep all of x alive
 
 # %% ../nbs/01_time_mix.ipynb #e008506e
 def plot_decay(time_decay: Tensor, channels=None, max_dist: int = 64):
