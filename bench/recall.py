@@ -101,7 +101,7 @@ def pick_lrs(records: list, models: list) -> dict:
 def show(r: dict):
     what = (f"T={r['seq_len']} pairs={r['n_pairs']}" + (f" q={r['n_queries']} {r['question']}" if r.get('n_queries') else '')
             if r['task'] == 'mqar' else f"copy L={r['length']}")
-    print(f"  {r['stage']:<6}{r['model']:<7}C={r['n_embd']:<4}{what:<28}seed {r['seed']}  lr {r['lr']:g}  "
+    print(f"  {r['stage']:<7}{r['model']:<7}C={r['n_embd']:<4}{what:<28}seed {r['seed']}  lr {r['lr']:g}  "
           f"acc {r['accuracy']:.3f}  val loss {r['val_loss']:.3f}  {r['seconds']:.0f}s", flush=True)
 
 
