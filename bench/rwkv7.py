@@ -7,8 +7,8 @@ against the recurrent loop in training, ratios measured in one run.
 Inference (same random weights, float32, batch 1):
   - RNN mode: tokens/s generating one token at a time from a state (the chapter's `model.step`, and `FastRNN7`,
     the prepared form `fast_rnn(model)` that generation uses, vs the official `forward([t], state)`);
-  - prefill: tokens/s reading a prompt of --prompt tokens, last token's logits only (`model.prefill` vs
-    `forward(ids, None)`).
+  - prefill: tokens/s reading a prompt of --prompt tokens, last token's logits only (`model.prefill`, and
+    `FastRNN7.prefill` on the prepared weights, vs `forward(ids, None)`).
 The official package runs RWKV-7 only with RWKV_V7_ON=1 set before import, which replaces its model class in the
 whole process, so it runs in a child process that stays alive; the parent asks it for one timing round at a time,
 so the two sides' repeats are interleaved (a busy machine slows both alike). Both use --threads threads.
@@ -76,6 +76,8 @@ def ours_round(model, runner, prompt, tokens, runner16=None) -> dict:
     "One timing round of rwkv_zero: prefill, then RNN mode with the chapter's `step` and with `FastRNN7` (`runner`)."
     t0 = time.perf_counter(); logits, state0 = model.prefill(torch.tensor([prompt])); t_prefill = time.perf_counter() - t0
     out = dict(prefill=t_prefill)
+    for name, r in (('prefill_fast', runner),) + ((('prefill_bf16', runner16),) if runner16 else ()):
+        t0 = time.perf_counter(); r.prefill(torch.tensor([prompt])); out[name] = time.perf_counter() - t0
     for name, step in (('rnn', model.step), ('rnn_fast', runner.step)) + ((('rnn_bf16', runner16.step),) if runner16 else ()):
         state = state0
         t0 = time.perf_counter()
@@ -132,8 +134,8 @@ def main(argv=None):
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     ours = res['rwkv_zero']
     rows['rwkv_zero `step`'] = dict(rnn=args.tokens / med(ours, 'rnn'), prefill=args.prompt / med(ours, 'prefill'))
-    rows['rwkv_zero `FastRNN7`'] = dict(rnn=args.tokens / med(ours, 'rnn_fast'), prefill=args.prompt / med(ours, 'prefill'))
-    if runner16: rows['rwkv_zero `FastRNN7` bf16 weights'] = dict(rnn=args.tokens / med(ours, 'rnn_bf16'), prefill=float('nan'))
+    rows['rwkv_zero `FastRNN7`'] = dict(rnn=args.tokens / med(ours, 'rnn_fast'), prefill=args.prompt / med(ours, 'prefill_fast'))
+    if runner16: rows['rwkv_zero `FastRNN7` bf16 weights'] = dict(rnn=args.tokens / med(ours, 'rnn_bf16'), prefill=args.prompt / med(ours, 'prefill_bf16'))
     if off: rows['official'] = dict(rnn=args.tokens / med(res['official'], 'rnn'), prefill=args.prompt / med(res['official'], 'prefill'))
     fast_gap = abs(ours[-1]['last'] - ours[-1]['last_fast'])
     print(f'(FastRNN7 vs step: last logit differs by {fast_gap:.1e})')

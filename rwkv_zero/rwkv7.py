@@ -424,16 +424,12 @@ class FastRNN7:
                 ffn_mix=vec(f.x_k), ffn_key=M(f.key.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
         self.head = M(model.head.weight)                                     # (C, V)
+        self.chunk_len = cfg.chunk_len                                       # WKV-7 chunks in prefill
         self._model = weakref.ref(model)
-        self._low = None                                                     # prefill in another dtype: a copy of the
-        if self.dtype != model.emb.weight.dtype:                             # parameters only (not `step`'s cached copies)
-            self._low = RWKV7(cfg, init_weights=False).to(self.dtype).eval()
-            self._low.load_state_dict(model.state_dict())
 
     def prefill(self, idx, state: RWKV7State | None = None, piece: int = 1024):
-        "GPT mode over idx (B, T) in pieces, in this runner's dtype (state float32): (logits of the last token (B, V), state)."
-        logits, state = prefill_in_pieces(self._low or self._model(), idx, state, piece)
-        return logits.to(self.sdt), state
+        "GPT mode over idx (B, T) in pieces, on the prepared weights (state float32): (logits of the last token (B, V), state)."
+        return prefill_in_pieces(self, idx, state, piece, FastRNN7.prefill_piece)   # prefill_piece: the next cell
 
     def step(self, idx, state: RWKV7State | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
@@ -476,6 +472,44 @@ class FastRNN7:
 
 RWKV7.rnn_runner = FastRNN7      # chapter 03c's fast_rnn (and so generate) picks it up
 
+
+# %% ../nbs/08b_rwkv7.ipynb #f7920c1c
+def _prefill_piece7(self: FastRNN7, idx, state: RWKV7State | None = None):
+    "GPT mode over idx (B, T) on the prepared weights, the WKV-7 chunked: (logits of the last token (B, V), state)."
+    model = self._model()
+    B = model._check_idx(idx, 2) if model is not None else idx.shape[0]    # the model's own input checks
+    if model is not None: model._check_state(state, B)
+    C, H, N, T, dt, sdt = self.C, self.H, self.N, idx.shape[1], self.dtype, self.sdt
+    if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
+    mm = lambda x, M: (x.to(dt) @ M).to(sdt)                                # a product in the runner's dtype
+    hv = lambda t: t.view(B, T, H, N)                                       # (B, T, C) -> heads
+    x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
+    v_first, layers = None, []
+    for i, (p, s) in enumerate(zip(self.layers, state.layers)):
+        xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
+        x6 = torch.lerp(xa, token_shift(xa, s.att_x), p['mix'][:, None])   # (6, B, T, C): all six mixes
+        r, k, v = torch.bmm(x6[:3].view(3, B * T, C).to(dt), p['rkv']).to(sdt).view(3, B, T, C)
+        h = torch.bmm(x6[2:].view(4, B * T, C).to(dt), p['lora_down'])     # (4, B*T, D): the LoRA bottlenecks
+        h[1].tanh_(); h[3].sigmoid_()
+        z = (torch.bmm(h, p['lora_up']).to(sdt) + p['lora_bias']).view(4, B, T, C)
+        vg, w, a = torch.sigmoid(z[:3])
+        w = torch.exp(w * -_EXP_M05)                                        # decay in (0.545, 1)
+        kk = F.normalize(hv(k * p['k_k']), dim=-1)                          # (B, T, H, N) removal key
+        k = k * (1 + (a - 1) * p['k_a'])                                    # replacement key
+        if i == 0: v_first = v
+        else: v = torch.lerp(v, v_first, vg)
+        y, S = wkv7_chunked(hv(r), hv(w), hv(k), hv(v), kk, hv(a), s.wkv, chunk_len=self.chunk_len)
+        y = F.group_norm(y.reshape(B * T, C), H, *p['ln_x'], GN_EPS).view(B, T, C)
+        y = y + ((hv(r * k) * p['r_k']).sum(-1, keepdim=True) * hv(v)).view(B, T, C)
+        x = x + mm(y * z[3], p['out'])
+        xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
+        kf = (torch.lerp(xf, token_shift(xf, s.ffn_x), p['ffn_mix']).to(dt) @ p['ffn_key']).relu_().square_()
+        x = x + (kf @ p['ffn_val']).to(sdt)
+        layers.append(LayerState7(xa[:, -1].clone(), S, xf[:, -1].clone()))   # copies, not views of (B, T, C)
+    x = F.layer_norm(x[:, -1], (C,), *self.ln_out, LN_EPS)                  # (B, C): the head on the last token only
+    return mm(x, self.head), RWKV7State(layers)
+
+FastRNN7.prefill_piece = _prefill_piece7
 
 # %% ../nbs/08b_rwkv7.ipynb #79938517
 _V7_MARKS = ('att.x_r', 'att.w0', 'att.r_k', 'att.k_k')
