@@ -17,7 +17,8 @@ TINY = {
     'wkv_gpu.py': ['--interpret', '--B', '2', '--T', '16', '--C', '8', '--reps', '1'],
     'recall.py': ['--quick'],
     'rwkv7.py': ['--n-layer', '1', '--n-embd', '64', '--head-size', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4',
-                 '--repeats', '1', '--train-ctx-lens', '32', '--train-tokens', '64', '--train-n-embd', '64', '--train-n-layer', '1'],
+                 '--repeats', '1', '--train-ctx-lens', '32', '--train-tokens', '64', '--train-n-embd', '64', '--train-n-layer', '1',
+                 '--bf16'],
 }
 
 def test_every_bench_has_a_smoke_test():
