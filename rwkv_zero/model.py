@@ -10,8 +10,8 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['EXP_FLOOR', 'sample_logits', 'fastest_order', 'fast_weight', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
-           'prefill_in_pieces', 'prefill_last', 'exp_floored', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS',
+__all__ = ['EXP_FLOOR', 'sample_logits', 'fastest_order', 'fast_weight', 'exp_floored', 'FastRNN', 'bf16_native', 'choose_dtype',
+           'fast_rnn', 'prefill_in_pieces', 'prefill_last', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS',
            'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV',
            'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn',
            'CheckpointError', 'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
@@ -80,6 +80,17 @@ def fast_weight(W, dtype=torch.float32):
     M = W.detach().to(dtype).transpose(-1, -2)                  # a view: still 'rows' in memory
     return M.contiguous() if fastest_order(W.shape[-2], W.shape[-1], dtype) == 'columns' else M
 
+# %% ../nbs/03c_generation.ipynb #d6722cfe
+import math
+from .time_mix import NEG
+
+EXP_FLOOR = {torch.float32: -87.0, torch.float64: -708.0}   # exp(floor) is still a normal number in that dtype
+
+def exp_floored(x):
+    "exp(x) for exponents x <= 0, with x raised to `EXP_FLOOR` first: where exp would be tinier than that, a normal number instead."
+    return torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+
+
 # %% ../nbs/03c_generation.ipynb #b46a9379
 class FastRNN:
     "RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`; state float32."
@@ -125,11 +136,11 @@ class FastRNN:
             k, v, r = torch.bmm(xkvr.to(dt), p['att_kvr']).to(sdt)          # three (B, C) products in one call
             uk = p['u'] + k                                                 # the WKV of _time_mix_one:
             q = torch.maximum(s.pp, uk)
-            e_past, e_now = torch.exp(s.pp - q), torch.exp(uk - q)
+            e_past, e_now = exp_floored(s.pp - q), exp_floored(uk - q)
             wkv = torch.addcmul(e_now * v, e_past, s.aa) / torch.addcmul(e_now, e_past, s.bb)
             pw = s.pp + p['w']
             pp = torch.maximum(pw, k)
-            e_past, e_now = torch.exp(pw - pp), torch.exp(k - pp)
+            e_past, e_now = exp_floored(pw - pp), exp_floored(k - pp)
             aa, bb = torch.addcmul(e_now * v, e_past, s.aa), torch.addcmul(e_now, e_past, s.bb)
             x = x + ((torch.sigmoid(r) * wkv).to(dt) @ p['att_out']).to(sdt)
             xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
@@ -208,15 +219,6 @@ def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
     return model.head(model.ln_out(x2[:, -1] + dx[:, 0])), RWKVState(layers)
 
 # %% ../nbs/03c_generation.ipynb #40151bf1
-import math
-from .time_mix import NEG
-
-EXP_FLOOR = {torch.float32: -87.0, torch.float64: -708.0}   # exp(floor) is still a normal number in that dtype
-
-def exp_floored(x):
-    "exp(x) for exponents x <= 0, with x raised to `EXP_FLOOR` first: where exp would be tinier than that, a normal number instead."
-    return torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
-
 def wkv_blocked(w, u, k, v, state: WKVState | None = None, block: int | None = None):
     "Stable WKV in blocks of `block` tokens (default ceil(sqrt(T))): w, u (C,); k, v (B, T, C) -> y (B, T, C), WKVState."
     B, T, C = k.shape
