@@ -10,11 +10,11 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['EXP_FLOOR', 'sample_logits', 'fastest_order', 'fast_weight', 'exp_floored', 'FastRNN', 'bf16_native', 'choose_dtype',
-           'fast_rnn', 'prefill_in_pieces', 'prefill_last', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS',
-           'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV',
-           'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn',
-           'CheckpointError', 'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
+__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
+           'prefill_in_pieces', 'prefill_last', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS',
+           'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_',
+           'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError',
+           'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
 
 # %% ../nbs/03c_generation.ipynb #ae7ea648
 from .rwkv4 import *                               # chapter 03: the model, GPT mode, RNN mode
@@ -82,13 +82,7 @@ def fast_weight(W, dtype=torch.float32):
 
 # %% ../nbs/03c_generation.ipynb #d6722cfe
 import math
-from .time_mix import NEG
-
-EXP_FLOOR = {torch.float32: -87.0, torch.float64: -708.0}   # exp(floor) is still a normal number in that dtype
-
-def exp_floored(x):
-    "exp(x) for exponents x <= 0, with x raised to `EXP_FLOOR` first: where exp would be tinier than that, a normal number instead."
-    return torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+from .time_mix import NEG, exp_floored    # chapter 01: exp with exponents floored at -87
 
 
 # %% ../nbs/03c_generation.ipynb #b46a9379

@@ -11,9 +11,9 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['NEG', 'token_shift', 'wkv_reference', 'wkv_weights', 'causal_softmax_weights', 'plot_wkv_vs_attention', 'wkv_naive',
-           'WKVState', 'wkv_recurrent', 'wkv_trace', 'plot_wkv_state', 'wkv_parallel', 'chunk_regions',
-           'plot_chunk_regions', 'wkv_chunked', 'TimeMix', 'plot_decay']
+__all__ = ['NEG', 'EXP_FLOOR', 'token_shift', 'wkv_reference', 'wkv_weights', 'causal_softmax_weights', 'plot_wkv_vs_attention',
+           'wkv_naive', 'WKVState', 'wkv_recurrent', 'wkv_trace', 'plot_wkv_state', 'wkv_parallel', 'chunk_regions',
+           'plot_chunk_regions', 'exp_floored', 'wkv_chunked', 'TimeMix', 'plot_decay']
 
 # %% ../nbs/01_time_mix.ipynb #48d7a74b
 def token_shift(x: Tensor, x_prev: Tensor | None = None) -> Tensor:
@@ -221,6 +221,29 @@ def plot_chunk_regions(T: int, chunk_len: int, A: Tensor | None = None):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/01_time_mix.ipynb #6a5819af
+EXP_FLOOR = {torch.float32: -87.0, torch.float64: -708.0}   # e^floor is still a normal number in that dtype
+
+class _ExpFloored(torch.autograd.Function):
+    "exp(max(x, floor)) * keep; the backward uses the output only (the derivative of exp is exp)."
+    @staticmethod
+    def forward(ctx, x, keep):
+        y = torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+        if keep is not None: y.mul_(keep)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        y, = ctx.saved_tensors
+        return dy * y, None
+
+def exp_floored(x: Tensor, keep: Tensor | None = None) -> Tensor:
+    "exp(x) for exponents x <= 0, x raised to `EXP_FLOOR` first; `keep` (0/1, broadcast to x) zeroes entries exactly."
+    if torch.is_grad_enabled() and x.requires_grad: return _ExpFloored.apply(x, keep)
+    y = torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+    return y if keep is None else y.mul_(keep)
+
 # %% ../nbs/01_time_mix.ipynb #c4dd3edb
 def _chunk_ends(w: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     "Step 1. Each chunk's own state at its end: k, v (B, N, C, L) -> a_end, b_end, p_end (B, N, C), true sums a_end*e^p_end, b_end*e^p_end."
@@ -228,7 +251,7 @@ def _chunk_ends(w: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor
     m = torch.arange(L, device=k.device).to(k.dtype)        # (L,) position inside the chunk
     lw_end = (L - 1 - m) * w[:, None] + k                   # (B, N, C, L): exponents (L-1-m)w + k_m
     p_end = lw_end.amax(dim=-1)                             # (B, N, C)
-    e_end = torch.exp(lw_end - p_end[..., None])            # every entry <= 1
+    e_end = exp_floored(lw_end - p_end[..., None])          # every entry <= 1
     return (e_end * v).sum(-1), e_end.sum(-1), p_end
 
 # %% ../nbs/01_time_mix.ipynb #062c3eab
@@ -240,7 +263,7 @@ def _carry_state(w: Tensor, state: WKVState, a_end: Tensor, b_end: Tensor, p_end
         starts.append((aa, bb, pp))
         decayed = L * w + pp                                # the old state after L more steps of decay
         p = torch.maximum(decayed, p_end[:, n])
-        e_old, e_new = torch.exp(decayed - p), torch.exp(p_end[:, n] - p)
+        e_old, e_new = exp_floored(decayed - p), exp_floored(p_end[:, n] - p)
         aa, bb, pp = e_old * aa + e_new * a_end[:, n], e_old * bb + e_new * b_end[:, n], p
     return WKVState(*(torch.stack(f, dim=1) for f in zip(*starts))), WKVState(aa, bb, pp)
 
@@ -257,7 +280,8 @@ def _chunk_outputs(w: Tensor, u: Tensor, k: Tensor, v: Tensor, starts: WKVState)
     lw_in = (dist.clamp(min=0) * wc[..., None] + mask) + k[..., None, :]   # (B, N, C, L, L): [b, n, c, j, m] (orange)
     lw_now = u[:, None] + k                                 # (B, N, C, L): exponent u + k_j (red)
     m = torch.maximum(torch.maximum(lw_state, lw_in.amax(dim=-1)), lw_now).detach()   # common max per (j, c)
-    e_state, e_in, e_now = torch.exp(lw_state - m), torch.exp(lw_in - m[..., None]), torch.exp(lw_now - m)
+    keep = (dist >= 0).to(k.dtype)                          # (L, L): 1 for m < j; the future gets weight exactly 0
+    e_state, e_in, e_now = exp_floored(lw_state - m), exp_floored(lw_in - m[..., None], keep), exp_floored(lw_now - m)
     num = e_state * aa0 + (e_in @ v[..., None])[..., 0] + e_now * v     # (B, N, C, L)
     den = e_state * bb0 + e_in.sum(dim=-1) + e_now
     return num / den
