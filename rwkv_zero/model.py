@@ -80,11 +80,6 @@ def fast_weight(W, dtype=torch.float32):
     M = W.detach().to(dtype).transpose(-1, -2)                  # a view: still 'rows' in memory
     return M.contiguous() if fastest_order(W.shape[-2], W.shape[-1], dtype) == 'columns' else M
 
-# %% ../nbs/03c_generation.ipynb #d6722cfe
-import math
-from .time_mix import NEG, exp_floored    # chapter 01: exp with exponents floored at -87
-
-
 # %% ../nbs/03c_generation.ipynb #b46a9379
 class FastRNN:
     "RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`; state float32."
@@ -130,11 +125,11 @@ class FastRNN:
             k, v, r = torch.bmm(xkvr.to(dt), p['att_kvr']).to(sdt)          # three (B, C) products in one call
             uk = p['u'] + k                                                 # the WKV of _time_mix_one:
             q = torch.maximum(s.pp, uk)
-            e_past, e_now = exp_floored(s.pp - q), exp_floored(uk - q)
+            e_past, e_now = torch.exp(s.pp - q), torch.exp(uk - q)
             wkv = torch.addcmul(e_now * v, e_past, s.aa) / torch.addcmul(e_now, e_past, s.bb)
             pw = s.pp + p['w']
             pp = torch.maximum(pw, k)
-            e_past, e_now = exp_floored(pw - pp), exp_floored(k - pp)
+            e_past, e_now = torch.exp(pw - pp), torch.exp(k - pp)
             aa, bb = torch.addcmul(e_now * v, e_past, s.aa), torch.addcmul(e_now, e_past, s.bb)
             x = x + ((torch.sigmoid(r) * wkv).to(dt) @ p['att_out']).to(sdt)
             xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
@@ -211,6 +206,11 @@ def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
     dx, ffn_x = ffn(xf[:, -1:], prev)                                                  # the last token only
     layers.append(LayerState(xa[:, -1].to(sdt, copy=True), ws.aa, ws.bb, ws.pp, ffn_x.to(sdt)))
     return model.head(model.ln_out(x2[:, -1] + dx[:, 0])), RWKVState(layers)
+
+# %% ../nbs/03c_generation.ipynb #d6722cfe
+import math
+from .time_mix import NEG, exp_floored    # chapter 01: exp with exponents floored at -87
+
 
 # %% ../nbs/03c_generation.ipynb #40151bf1
 def wkv_blocked(w, u, k, v, state: WKVState | None = None, block: int | None = None):
