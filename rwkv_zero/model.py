@@ -210,16 +210,17 @@ def prefill_last(model: RWKV, idx, state: RWKVState | None = None):
 # %% ../nbs/03c_generation.ipynb #d6722cfe
 import math
 from .time_mix import NEG, exp_floored    # chapter 01: exp with exponents floored at -87
+from .time_mix import _prepare           # chapter 01's argument checks and casts, shared by every WKV form
 
 
 # %% ../nbs/03c_generation.ipynb #40151bf1
 def wkv_blocked(w, u, k, v, state: WKVState | None = None, block: int | None = None):
     "Stable WKV in blocks of `block` tokens (default ceil(sqrt(T))): w, u (C,); k, v (B, T, C) -> y (B, T, C), WKVState."
+    if block is not None and (isinstance(block, bool) or not isinstance(block, int) or block < 1):
+        raise ValueError(f"block must be a positive int (or None for ceil(sqrt(T))), got {block!r}")
+    w, u, k, v, (aa0, bb0, pp0) = _prepare(w, u, k, v, state)                # clear errors; float32 or float64
     B, T, C = k.shape
-    dt = torch.float64 if k.dtype == torch.float64 else torch.float32
-    w, u, k, v = (t.to(dt) for t in (w, u, k, v))
-    if state is None: state = WKVState.fresh(B, C, dtype=dt, device=k.device)
-    aa0, bb0, pp0 = (t.to(dt) for t in state)                                 # (B, C) each
+    dt = k.dtype
     L = block or math.ceil(math.sqrt(T))                                       # L + T/L steps: fewest at L = sqrt(T)
     nb, pad = -(-T // L), -T % L                                               # blocks; padding tokens at the end
     if pad:                                                                    # key -1e38 (no weight), value 0

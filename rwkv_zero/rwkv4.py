@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .time_mix import TimeMix, WKVState, wkv_chunked, wkv_recurrent
+from .time_mix import _prepare    # the shared argument checks of every WKV form
 from .channel_mix import ChannelMix
 from .core import atomic_write
 
@@ -250,11 +251,7 @@ RWKV._check_idx, RWKV._check_state = _check_idx, _check_state
 # %% ../nbs/03_model.ipynb #f89fed27
 def wkv_prefill(w, u, k, v, state: WKVState | None = None):
     "Stable WKV with the exponent loop split off: w, u (C,); k, v (B, T, C) -> y (B, T, C), WKVState. For inference."
-    B, T, C = k.shape
-    dt = torch.float64 if k.dtype == torch.float64 else torch.float32
-    w, u, k, v = (t.to(dt) for t in (w, u, k, v))
-    if state is None: state = WKVState.fresh(B, C, dtype=dt, device=k.device)
-    aa0, bb0, pp0 = (t.to(dt) for t in state)                     # (B, C) each
+    w, u, k, v, (aa0, bb0, pp0) = _prepare(w, u, k, v, state)    # chapter 01's checks; float32 or float64; (B, C) each
     pps, pp = [], pp0
     for k_t in k.unbind(1):                                      # 1. pp_t = max(pp_{t-1} + w, k_t)
         pp = torch.maximum(pp + w, k_t); pps.append(pp)
