@@ -279,19 +279,98 @@ def _chunk_outputs(w: Tensor, u: Tensor, k: Tensor, v: Tensor, starts: WKVState)
     mask = torch.where(dist >= 0, 0.0, NEG).to(k.dtype)     # (L, L): 0 for m < j, NEG for m >= j
     lw_in = (dist.clamp(min=0) * wc[..., None] + mask) + k[..., None, :]   # (B, N, C, L, L): [b, n, c, j, m] (orange)
     lw_now = u[:, None] + k                                 # (B, N, C, L): exponent u + k_j (red)
-    m = torch.maximum(torch.maximum(lw_state, lw_in.amax(dim=-1)), lw_now).detach()   # common max per (j, c)
+    with torch.no_grad():                                   # a constant for the gradient: y does not depend on it
+        m = torch.maximum(torch.maximum(lw_state, lw_in.amax(dim=-1)), lw_now)          # common max per (j, c)
     keep = (dist >= 0).to(k.dtype)                          # (L, L): 1 for m < j; the future gets weight exactly 0
     e_state, e_in, e_now = exp_floored(lw_state - m), exp_floored(lw_in - m[..., None], keep), exp_floored(lw_now - m)
     num = e_state * aa0 + (e_in @ v[..., None])[..., 0] + e_now * v     # (B, N, C, L)
     den = e_state * bb0 + e_in.sum(dim=-1) + e_now
     return num / den
 
+
+# %% ../nbs/01_time_mix.ipynb #d3830bd7
+def _in_chunk_exponents(w: Tensor, k: Tensor) -> Tensor:
+    "k (B, n, C, L) -> (B, n, C, L, L): [.., j, m] = (j-1-m) w + k_m for m < j, NEG (about) for m >= j. A new tensor."
+    L = k.shape[-1]
+    j = torch.arange(L, device=k.device).to(k.dtype)
+    dist = j[:, None] - 1 - j[None, :]                                   # (L, L): j-1-m
+    mask = torch.where(dist >= 0, 0.0, NEG).to(k.dtype)
+    return (dist.clamp(min=0) * w[:, None, None] + mask) + k[..., None, :]
+
+def _exp_shifted_(x: Tensor, m: Tensor) -> Tensor:
+    "In place: x (B, n, C, L, L) -> e^{x - m_j} with `exp_floored`'s floor, exactly 0 for m >= j (the future)."
+    L = x.shape[-1]
+    keep = torch.ones(L, L, dtype=x.dtype, device=x.device).tril_(-1)     # 1 for m < j
+    return x.sub_(m[..., None]).clamp_min_(EXP_FLOOR.get(x.dtype, -87.0)).exp_().mul_(keep)
+
+def _outputs_grouped(w, u, k, v, aa0, bb0, pp0, group: int) -> tuple[Tensor, Tensor, Tensor]:
+    "Step 3 without autograd, `group` chunks at a time: y, and for the backward m and den, all (B, N, C, L)."
+    N, L = k.shape[1], k.shape[-1]
+    floor = EXP_FLOOR.get(k.dtype, -87.0)
+    j = torch.arange(L, device=k.device).to(k.dtype)
+    lw_state = j * w[:, None] + pp0[..., None]                           # (B, N, C, L)
+    lw_now = u[:, None] + k
+    m, num, den = torch.empty_like(lw_now), torch.empty_like(lw_now), torch.empty_like(lw_now)
+    v1 = torch.stack([v, torch.ones_like(v)], -1)                        # (B, N, C, L, 2): [v, 1]
+    for s in (slice(i, i + group) for i in range(0, N, group)):
+        x = _in_chunk_exponents(w, k[:, s])                              # (B, g, C, L, L)
+        m[:, s] = torch.maximum(torch.maximum(lw_state[:, s], x.amax(-1)), lw_now[:, s])
+        nd = _exp_shifted_(x, m[:, s]) @ v1[:, s]                        # in-chunk numerator and denominator at once
+        num[:, s], den[:, s] = nd[..., 0], nd[..., 1]
+    e_state = lw_state.sub_(m).clamp_min_(floor).exp_()
+    e_now = lw_now.sub_(m).clamp_min_(floor).exp_()
+    num += e_state * aa0[..., None] + e_now * v
+    den += e_state * bb0[..., None] + e_now
+    return num / den, m, den
+
+class _ChunkOutputs(torch.autograd.Function):
+    "Step 3 with the backward by hand: keeps y, m and den (B, N, C, L), rebuilds the triangle in the backward."
+    @staticmethod
+    def forward(ctx, w, u, k, v, aa0, bb0, pp0, group):
+        y, m, den = _outputs_grouped(w, u, k, v, aa0, bb0, pp0, group)
+        ctx.save_for_backward(w, u, k, v, aa0, bb0, pp0, m, den, y)
+        ctx.group = group
+        return y
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, dy):
+        w, u, k, v, aa0, bb0, pp0, m, den, y = ctx.saved_tensors
+        N, L = k.shape[1], k.shape[-1]
+        floor = EXP_FLOOR.get(k.dtype, -87.0)
+        j = torch.arange(L, device=k.device).to(k.dtype)
+        e_state = (j * w[:, None] + pp0[..., None] - m).clamp_min_(floor).exp_()
+        e_now = (u[:, None] + k - m).clamp_min_(floor).exp_()
+        g = dy / den                                                     # d num; d den = -g y
+        g_state = g * e_state
+        s_state = g_state * (aa0[..., None] - y * bb0[..., None])        # exponent gradients (fact 2)
+        s_now = g * e_now * (v - y)
+        gy = torch.stack([g, g * y], -1)                                 # (B, N, C, L, 2)
+        PQ = torch.empty_like(gy)
+        for s in (slice(i, i + ctx.group) for i in range(0, N, ctx.group)):
+            e_in = _exp_shifted_(_in_chunk_exponents(w, k[:, s]), m[:, s])
+            PQ[:, s] = e_in.transpose(-1, -2) @ gy[:, s]                 # [P_m, Q_m] = sum_j e_in[j, m] [g_j, g_j y_j]
+        P, Q = PQ[..., 0], PQ[..., 1]
+        dk_in = v * P - Q                                                # column sums of s_in
+        dw = -(j * s_now).sum((0, 1, 3)) - ((j + 1) * dk_in).sum((0, 1, 3))
+        return (dw, s_now.sum((0, 1, 3)), dk_in + s_now, P + g * e_now,
+                g_state.sum(-1), -(g_state * y).sum(-1), s_state.sum(-1), None)
+
+def _chunk_outputs_lowmem(w: Tensor, u: Tensor, k: Tensor, v: Tensor, starts: WKVState, group: int | None = None) -> Tensor:
+    "Step 3 as `_chunk_outputs` computes it, with the backward by hand; `group` chunks at a time (default ceil(N/L))."
+    N, L = k.shape[1], k.shape[-1]
+    group = group or -(-N // L)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (w, u, k, v, *starts)):
+        return _ChunkOutputs.apply(w, u, k, v, *starts, group)
+    return _outputs_grouped(w, u, k, v, *starts, group)[0]
+
+# %% ../nbs/01_time_mix.ipynb #24f19625
 def _wkv_chunks(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState) -> tuple[Tensor, WKVState]:
     "WKV over N chunks of equal length L: k, v (B, N, L, C), state at the start of chunk 0 -> y (B, N, L, C), final state."
     k, v = k.transpose(2, 3), v.transpose(2, 3)             # (B, N, C, L): channels first, so the L x L work is a batched matmul
     a_end, b_end, p_end = _chunk_ends(w, k, v)              # step 1
     starts, state = _carry_state(w, state, a_end, b_end, p_end, k.shape[-1])   # step 2
-    return _chunk_outputs(w, u, k, v, starts).transpose(2, 3), state          # step 3
+    return _chunk_outputs_lowmem(w, u, k, v, starts).transpose(2, 3), state   # step 3, backward by hand
 
 def wkv_chunked(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | None = None,
                 chunk_len: int = 8) -> tuple[Tensor, WKVState]:
@@ -310,6 +389,7 @@ def wkv_chunked(w: Tensor, u: Tensor, k: Tensor, v: Tensor, state: WKVState | No
         y, state = _wkv_chunks(w, u, k[:, N * chunk_len:].reshape(B, 1, r, C), v[:, N * chunk_len:].reshape(B, 1, r, C), state)
         ys.append(y.reshape(B, r, C))
     return torch.cat(ys, dim=1), state
+
 
 # %% ../nbs/01_time_mix.ipynb #26ea711a
 class TimeMix(nn.Module):
