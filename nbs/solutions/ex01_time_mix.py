@@ -34,3 +34,14 @@ def ex3(w, u, k, v):
     f = torch.exp((t - 1) * w)                                    # (T, C): e^{(t-1) w}
     now = torch.exp(u + k)
     return (f * A + now * v) / (f * Bs + now)
+
+
+def ex4(state, u, kt, vt):
+    "d y_t / d u for one step: the current token's weight e enters num with v_t and den with 1, so dy = e (v_t - y) / den du."
+    aa, bb, pp = state
+    now = u + kt
+    p = torch.maximum(pp, now)                                    # the common maximum: a constant for the derivative
+    e_state, e_now = torch.exp(pp - p), torch.exp(now - p)
+    den = e_state * bb + e_now
+    y = (e_state * aa + e_now * vt) / den
+    return e_now * (vt - y) / den
