@@ -187,7 +187,8 @@ def wkv_parallel(w: Tensor, u: Tensor, k: Tensor, v: Tensor) -> Tensor:
     dt = _wkv_dtype(k)
     w, u, k, v = (t.to(dt) for t in (w, u, k, v))
     lw = _wkv_logweights(w, u, k)                        # (B, T, T, C): [b, t, i, c]
-    m = lw.amax(dim=2, keepdim=True).detach()            # (B, T, 1, C); y does not depend on m, so no gradient
+    with torch.no_grad():                                # y does not depend on m, so no gradient (and no graph that keeps lw)
+        m = lw.amax(dim=2, keepdim=True)                 # (B, T, 1, C)
     e = torch.exp(lw - m)                                # (B, T, T, C), every entry <= 1
     return torch.einsum('btic,bic->btc', e, v) / e.sum(dim=2)   # (B, T, C)
 
