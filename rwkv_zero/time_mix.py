@@ -225,11 +225,15 @@ def plot_chunk_regions(T: int, chunk_len: int, A: Tensor | None = None):
 # %% ../nbs/01_time_mix.ipynb #6a5819af
 EXP_FLOOR = {torch.float32: -87.0, torch.float64: -708.0}   # e^floor is still a normal number in that dtype
 
+def _exp_floored_(x: Tensor) -> Tensor:
+    "In place, outside autograd: x -> exp(max(x, floor)), the floor of x's dtype from `EXP_FLOOR`. Returns x."
+    return x.clamp_min_(EXP_FLOOR.get(x.dtype, -87.0)).exp_()
+
 class _ExpFloored(torch.autograd.Function):
     "exp(max(x, floor)) * keep; the backward uses the output only (the derivative of exp is exp)."
     @staticmethod
     def forward(ctx, x, keep):
-        y = torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+        y = _exp_floored_(x.clone())
         if keep is not None: y.mul_(keep)
         ctx.save_for_backward(y)
         return y
@@ -242,7 +246,7 @@ class _ExpFloored(torch.autograd.Function):
 def exp_floored(x: Tensor, keep: Tensor | None = None) -> Tensor:
     "exp(x) for exponents x <= 0, x raised to `EXP_FLOOR` first; `keep` (0/1, broadcast to x) zeroes entries exactly."
     if torch.is_grad_enabled() and x.requires_grad: return _ExpFloored.apply(x, keep)
-    y = torch.exp(x.clamp_min(EXP_FLOOR.get(x.dtype, -87.0)))
+    y = _exp_floored_(x.clone())
     return y if keep is None else y.mul_(keep)
 
 # %% ../nbs/01_time_mix.ipynb #c4dd3edb
@@ -302,12 +306,11 @@ def _exp_shifted_(x: Tensor, m: Tensor) -> Tensor:
     "In place: x (B, n, C, L, L) -> e^{x - m_j} with `exp_floored`'s floor, exactly 0 for m >= j (the future)."
     L = x.shape[-1]
     keep = torch.ones(L, L, dtype=x.dtype, device=x.device).tril_(-1)     # 1 for m < j
-    return x.sub_(m[..., None]).clamp_min_(EXP_FLOOR.get(x.dtype, -87.0)).exp_().mul_(keep)
+    return _exp_floored_(x.sub_(m[..., None])).mul_(keep)
 
 def _outputs_grouped(w, u, k, v, aa0, bb0, pp0, group: int) -> tuple[Tensor, Tensor, Tensor]:
     "Step 3 without autograd, `group` chunks at a time: y, and for the backward m and den, all (B, N, C, L)."
     N, L = k.shape[1], k.shape[-1]
-    floor = EXP_FLOOR.get(k.dtype, -87.0)
     j = torch.arange(L, device=k.device).to(k.dtype)
     lw_state = j * w[:, None] + pp0[..., None]                           # (B, N, C, L)
     lw_now = u[:, None] + k
@@ -318,8 +321,7 @@ def _outputs_grouped(w, u, k, v, aa0, bb0, pp0, group: int) -> tuple[Tensor, Ten
         m[:, s] = torch.maximum(torch.maximum(lw_state[:, s], x.amax(-1)), lw_now[:, s])
         nd = _exp_shifted_(x, m[:, s]) @ v1[:, s]                        # in-chunk numerator and denominator at once
         num[:, s], den[:, s] = nd[..., 0], nd[..., 1]
-    e_state = lw_state.sub_(m).clamp_min_(floor).exp_()
-    e_now = lw_now.sub_(m).clamp_min_(floor).exp_()
+    e_state, e_now = _exp_floored_(lw_state.sub_(m)), _exp_floored_(lw_now.sub_(m))
     num += e_state * aa0[..., None] + e_now * v
     den += e_state * bb0[..., None] + e_now
     return num / den, m, den
@@ -338,10 +340,8 @@ class _ChunkOutputs(torch.autograd.Function):
     def backward(ctx, dy):
         w, u, k, v, aa0, bb0, pp0, m, den, y = ctx.saved_tensors
         N, L = k.shape[1], k.shape[-1]
-        floor = EXP_FLOOR.get(k.dtype, -87.0)
         j = torch.arange(L, device=k.device).to(k.dtype)
-        e_state = (j * w[:, None] + pp0[..., None] - m).clamp_min_(floor).exp_()
-        e_now = (u[:, None] + k - m).clamp_min_(floor).exp_()
+        e_state, e_now = _exp_floored_(j * w[:, None] + pp0[..., None] - m), _exp_floored_(u[:, None] + k - m)
         g = dy / den                                                     # d num; d den = -g y
         g_state = g * e_state
         s_state = g_state * (aa0[..., None] - y * bb0[..., None])        # exponent gradients (fact 2)
