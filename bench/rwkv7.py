@@ -13,6 +13,9 @@ The official package runs RWKV-7 only with RWKV_V7_ON=1 set before import, which
 whole process, so it runs in a child process that stays alive; the parent asks it for one timing round at a time,
 so the two sides' repeats are interleaved (a busy machine slows both alike). Both use --threads threads.
 
+Also a microbenchmark of the state times a vector per head, as a column and as a row times the transposed state
+(FastRNN7 uses the row form).
+
 Training: tokens/s of a forward + backward step of a small RWKV7 in GPT mode with the chunked WKV-7
 (chapter 08's `wkv7_chunked`) against the same model with the recurrent loop (`wkv7_recurrent`), at each
 --train-ctx-lens. Reported numbers are medians over --repeats interleaved rounds; ratio > 1 means rwkv_zero (or
@@ -94,6 +97,25 @@ def train_step_time(model, x, y, wkv) -> float:
     return time.perf_counter() - t0
 
 
+def state_products(H=8, N=64, batch=(1, 8), n=2000) -> None:
+    "Microbenchmark: the state times a vector per head, as a column (S @ x) and as a row times the transposed state (x S^T)."
+    print(f'\n## The state times a vector, {H} heads of {N} (FastRNN7 uses the row form), {torch.get_num_threads()} threads\n')
+    print('| B | `bmm(S, x column)` µs | `bmm(x row, S^T)` µs | column / row |')
+    print('|---:|---:|---:|---:|')
+    for B in batch:
+        S, x = torch.randn(B * H, N, N), torch.randn(B * H, N)
+        forms = {'col': lambda: torch.bmm(S, x.view(-1, N, 1)), 'row': lambda: torch.bmm(x.view(-1, 1, N), S.transpose(1, 2))}
+        assert torch.allclose(forms['col']().view(-1, N), forms['row']().view(-1, N), atol=1e-4)
+        ts = {k: [] for k in forms}
+        for _ in range(5):                                   # interleaved rounds, median
+            for k, f in forms.items():
+                f(); t0 = time.perf_counter()
+                for _ in range(n): f()
+                ts[k].append((time.perf_counter() - t0) / n * 1e6)
+        c, r = statistics.median(ts['col']), statistics.median(ts['row'])
+        print(f'| {B} | {c:.1f} | {r:.1f} | {c / r:.1f}x |')
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--n-layer', type=int, default=6); ap.add_argument('--n-embd', type=int, default=512)
@@ -152,6 +174,8 @@ def main(argv=None):
         for side in [r for r in rows if r != 'official']:
             pre = rows[side]['prefill'] / o['prefill']
             print(f"| ratio {side} / official | {rows[side]['rnn'] / o['rnn']:.2f}x | " + ('-' if pre != pre else f'{pre:.2f}x') + ' |')
+
+    state_products(H=args.n_embd // args.head_size, N=args.head_size)
 
     # ---- training: chunked against recurrent WKV-7
     tcfg = RWKV7Config(vocab_size=1024, n_layer=args.train_n_layer, n_embd=args.train_n_embd, head_size=min(args.head_size, args.train_n_embd))

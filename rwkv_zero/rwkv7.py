@@ -454,12 +454,13 @@ class FastRNN7:
             if i == 0: v_first = v
             else: v = torch.lerp(v, v_first, vg)
             S = s.wkv.view(B * H, N, N)
-            kkh = kk.view(B * H, N, 1)
             # S (diag(w) - kk^T (a kk)) + v^T k  ==  S*w + [S kk, v] @ [-(a kk); k]: both rank-one terms in one product
-            lhs = torch.cat([torch.bmm(S, kkh), v.view(B * H, N, 1)], 2)                          # (BH, N, 2)
+            # S k̂ and S r as a row times Sᵀ (k̂ᵀ Sᵀ): same numbers, and a much faster kernel than S times a column
+            Skk = torch.bmm(kk.view(B * H, 1, N), S.transpose(1, 2)).view(B * H, N, 1)
+            lhs = torch.cat([Skk, v.view(B * H, N, 1)], 2)                                       # (BH, N, 2)
             rhs = torch.stack([(kk * a.view(B, H, N)).view(B * H, N).neg(), k.view(B * H, N)], 1)  # (BH, 2, N)
             S = torch.baddbmm(S * w.view(B * H, 1, N), lhs, rhs)
-            y = torch.bmm(S, r.view(B * H, N, 1)).view(B, C)
+            y = torch.bmm(r.view(B * H, 1, N), S.transpose(1, 2)).view(B, C)   # S r, as (r Sᵀ)
             y = F.group_norm(y, H, *p['ln_x'], GN_EPS)
             y = y + ((r * k).view(B, H, N) * p['r_k']).sum(-1, keepdim=True).mul(v.view(B, H, N)).view(B, C)
             x = x + ((y * z[3]).to(dt) @ p['out']).to(sdt)
