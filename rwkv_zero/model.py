@@ -10,11 +10,12 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
-           'prefill_in_pieces', 'prefill_last', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS',
-           'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_',
-           'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError',
-           'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
+__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'numpy_blas', 'blas_mm', 'fastest_library', 'PreparedProducts',
+           'one_blas_thread', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn', 'prefill_in_pieces', 'prefill_last',
+           'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend',
+           'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys',
+           'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES', 'check_tensor',
+           'check_official_state_dict']
 
 # %% ../nbs/03c_generation.ipynb #ae7ea648
 from .rwkv4 import *                               # chapter 03: the model, GPT mode, RNN mode
@@ -80,9 +81,55 @@ def fast_weight(W, dtype=torch.float32):
     M = W.detach().to(dtype).transpose(-1, -2)                  # a view: still 'rows' in memory
     return M.contiguous() if fastest_order(W.shape[-2], W.shape[-1], dtype) == 'columns' else M
 
+# %% ../nbs/03c_generation.ipynb #2c58a570
+@functools.lru_cache(maxsize=None)
+def numpy_blas():
+    "numpy's BLAS libraries as a `threadpoolctl` controller that can set their threads, or None if there is none."
+    try:
+        import numpy, threadpoolctl                                    # numpy comes with torch; threadpoolctl is small
+    except ImportError: return None
+    blas = threadpoolctl.ThreadpoolController().select(user_api='blas')
+    return blas if blas.lib_controllers else None
+
+def blas_mm(x, M):
+    "x @ M in numpy's BLAS: CPU tensors of one dtype, x (..., n_in), M (..., n_in, n_out); memory shared, nothing copied."
+    import numpy as np
+    return torch.from_numpy(np.matmul(x.numpy(), M.numpy()))
+
+def fastest_library(products, dtype: torch.dtype) -> str:
+    "'numpy' or 'torch': which library multiplies the (x, M) pairs of `products` faster, numpy's BLAS on one thread."
+    blas = numpy_blas()
+    if blas is None or dtype not in (torch.float32, torch.float64): return 'torch'
+    with torch.no_grad(), blas.limit(limits=1):
+        t = _median_time({'torch': lambda: [x @ M for x, M in products], 'numpy': lambda: [blas_mm(x, M) for x, M in products]})
+    return min(t, key=t.get)
+
+class PreparedProducts:
+    "What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the faster library."
+    library = 'torch'
+    def choose_library(self, matrices):
+        "Time every product of one step (x of batch 1 times each prepared matrix M (..., n_in, n_out)) in both libraries."
+        products = [(torch.full((*M.shape[:-2], 1, M.shape[-2]), 0.5, dtype=M.dtype), M) for M in matrices]
+        self.library = fastest_library(products, self.dtype)
+
+    def mm(self, x, M):
+        "x @ M: x cast to the runner's dtype, the product in its library, the result in the state dtype."
+        x = x.to(self.dtype)
+        return (blas_mm(x, M) if self.library == 'numpy' else x @ M).to(self.sdt)
+
+def one_blas_thread(step):
+    "Decorator for a runner's `step`: numpy's BLAS on one thread while it runs, when the runner multiplies in numpy."
+    @functools.wraps(step)
+    def run(self, *args, **kwargs):
+        if self.library != 'numpy': return step(self, *args, **kwargs)
+        with numpy_blas().limit(limits=1): return step(self, *args, **kwargs)
+    return run
+
+
 # %% ../nbs/03c_generation.ipynb #b46a9379
-class FastRNN:
-    "RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`; state float32."
+class FastRNN(PreparedProducts):
+    """RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`, multiplied
+    in the faster library (`mm`); state float32."""
     def __init__(self, model: RWKV, dtype: torch.dtype | None = None):
         self.dtype = dtype or model.emb.weight.dtype                        # dtype of the matrix products
         self.sdt = model.state_dtype                                        # dtype of the state and the vectors
@@ -104,25 +151,28 @@ class FastRNN:
                 ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
         self.head = M(model.head.weight)                                    # (C, V)
+        self.choose_library([p[n] for p in self.layers for n in ('att_kvr', 'att_out', 'ffn_key', 'ffn_rec', 'ffn_val')]
+                            + [self.head])                                  # every matrix of a step: torch or numpy?
         self._model = weakref.ref(model)                                    # weak: the cache of fast_rnn must not keep it alive
 
     def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):
         "GPT mode over idx (B, T) in pieces (\"Long prompts\"), on the prepared weights: (logits of the last token (B, V), state)."
         return prefill_in_pieces(self, idx, state, piece, FastRNN.prefill_piece)   # prefill_piece: end of section 3
 
+    @one_blas_thread
     def step(self, idx, state: RWKVState | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
         model = self._model()
         B = model._check_idx(idx, 1) if model is not None else idx.shape[0]   # the model's own input checks
         if model is not None: model._check_state(state, B)
-        C, dt, sdt = self.C, self.dtype, self.sdt
+        C, sdt, mm = self.C, self.sdt, self.mm                              # mm: a product in the runner's dtype and library
         if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
         x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)   # (B, C)
         layers = []
         for p, s in zip(self.layers, state.layers):
             xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
             xkvr = torch.lerp(s.att_x, xa, p['att_mix'])                    # (3, B, C): the three mixes at once
-            k, v, r = torch.bmm(xkvr.to(dt), p['att_kvr']).to(sdt)          # three (B, C) products in one call
+            k, v, r = mm(xkvr, p['att_kvr'])                                # three (B, C) products in one call
             uk = p['u'] + k                                                 # the WKV of _time_mix_one:
             q = torch.maximum(s.pp, uk)
             e_past, e_now = torch.exp(s.pp - q), torch.exp(uk - q)
@@ -131,14 +181,14 @@ class FastRNN:
             pp = torch.maximum(pw, k)
             e_past, e_now = torch.exp(pw - pp), torch.exp(k - pp)
             aa, bb = torch.addcmul(e_now * v, e_past, s.aa), torch.addcmul(e_now, e_past, s.bb)
-            x = x + ((torch.sigmoid(r) * wkv).to(dt) @ p['att_out']).to(sdt)
+            x = x + mm(torch.sigmoid(r) * wkv, p['att_out'])
             xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
-            xk, xr = torch.lerp(s.ffn_x, xf, p['ffn_mix']).to(dt)           # (B, C) each
-            kk = torch.relu(xk @ p['ffn_key']).square()                     # (B, F)
-            x = x + torch.sigmoid((xr @ p['ffn_rec']).to(sdt)) * (kk @ p['ffn_val']).to(sdt)
+            xk, xr = torch.lerp(s.ffn_x, xf, p['ffn_mix'])                  # (B, C) each
+            kk = torch.relu(mm(xk, p['ffn_key'])).square()                  # (B, F)
+            x = x + torch.sigmoid(mm(xr, p['ffn_rec'])) * mm(kk, p['ffn_val'])
             layers.append(LayerState(xa, aa, bb, pp, xf))
         x = F.layer_norm(x, (C,), *self.ln_out, LN_EPS)
-        return (x.to(dt) @ self.head).to(sdt), RWKVState(layers)           # (B, V)
+        return mm(x, self.head), RWKVState(layers)                          # (B, V)
 
 # %% ../nbs/03c_generation.ipynb #ab33dfa5
 def bf16_native() -> bool:

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from .delta_rule import wkv7_chunked, wkv7_recurrent
 from .time_mix import token_shift
-from .model import (RWKV, LN_EPS, CheckpointError, _load_state_dict_file, _check_idx, fast_weight, prefill_in_pieces)
+from .model import (RWKV, LN_EPS, CheckpointError, _load_state_dict_file, _check_idx, fast_weight, prefill_in_pieces,
+                             PreparedProducts, one_blas_thread)
 from .checkpoints import MAX_SIZES, check_tensor, _save_official   # chapter 03b's guards and writer, reused
 from .core import atomic_write
 
@@ -392,9 +393,10 @@ def randomize_rwkv7_(model: RWKV7, seed: int = 0) -> RWKV7:
     return model
 
 # %% ../nbs/08b_rwkv7.ipynb #cef9458a
-class FastRNN7:
+class FastRNN7(PreparedProducts):
     """RNN mode of an `RWKV7` with its weights prepared once: matrices in their fastest memory order and in `dtype`,
-    products that share a shape batched into one call; state float32. Checked against `RWKV7.step`."""
+    products that share a shape batched into one call, in the faster library (`mm`); state float32. Checked against
+    `RWKV7.step`."""
     def __init__(self, model: RWKV7, dtype: torch.dtype | None = None):
         cfg = model.config
         self.dtype = dtype or model.emb.weight.dtype                         # dtype of the matrix products
@@ -424,6 +426,8 @@ class FastRNN7:
                 ffn_mix=vec(f.x_k), ffn_key=M(f.key.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
         self.head = M(model.head.weight)                                     # (C, V)
+        self.choose_library([p[n] for p in self.layers for n in ('rkv', 'lora_down', 'lora_up', 'out', 'ffn_key', 'ffn_val')]
+                            + [self.head])                                   # chapter 03c: torch or numpy's BLAS?
         self.chunk_len = cfg.chunk_len                                       # WKV-7 chunks in prefill
         self._model = weakref.ref(model)
 
@@ -431,22 +435,23 @@ class FastRNN7:
         "GPT mode over idx (B, T) in pieces, on the prepared weights (state float32): (logits of the last token (B, V), state)."
         return prefill_in_pieces(self, idx, state, piece, FastRNN7.prefill_piece)   # prefill_piece: the next cell
 
+    @one_blas_thread
     def step(self, idx, state: RWKV7State | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
         model = self._model()
         B = model._check_idx(idx, 1) if model is not None else idx.shape[0]   # the model's own input checks
         if model is not None: model._check_state(state, B)
-        C, H, N, dt, sdt = self.C, self.H, self.N, self.dtype, self.sdt
+        C, H, N, sdt, mm = self.C, self.H, self.N, self.sdt, self.mm        # mm: chapter 03c's product, dtype and library
         if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
         x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)    # (B, C)
         v_first, layers = None, []
         for i, (p, s) in enumerate(zip(self.layers, state.layers)):
             xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
             x6 = torch.lerp(xa, s.att_x, p['mix'])                           # (6, B, C): x + (x_prev - x) * x_m, all six
-            r, k, v = torch.bmm(x6[:3].to(dt), p['rkv']).to(sdt)             # three (B, C) products in one call
-            h = torch.bmm(x6[2:].to(dt), p['lora_down'])                     # (4, B, D): the four LoRA bottlenecks
+            r, k, v = mm(x6[:3], p['rkv'])                                   # three (B, C) products in one call
+            h = mm(x6[2:], p['lora_down'])                                   # (4, B, D): the four LoRA bottlenecks
             h[1].tanh_(); h[3].sigmoid_()                                    # tanh for the decay, sigmoid for the gate
-            z = torch.bmm(h, p['lora_up']).to(sdt) + p['lora_bias']         # (4, B, C): v0+.., w0+.., a0+.., g
+            z = mm(h, p['lora_up']) + p['lora_bias']                         # (4, B, C): v0+.., w0+.., a0+.., g
             vg, w, a = torch.sigmoid(z[:3])                                  # value-residual gate, decay logit, a
             w = torch.exp(w * -_EXP_M05)                                     # decay in (0.545, 1)
             kk = F.normalize((k * p['k_k']).view(B, H, N), dim=-1)          # removal key, unit per head
@@ -463,13 +468,13 @@ class FastRNN7:
             y = torch.bmm(r.view(B * H, 1, N), S.transpose(1, 2)).view(B, C)   # S r, as (r Sᵀ)
             y = F.group_norm(y, H, *p['ln_x'], GN_EPS)
             y = y + ((r * k).view(B, H, N) * p['r_k']).sum(-1, keepdim=True).mul(v.view(B, H, N)).view(B, C)
-            x = x + ((y * z[3]).to(dt) @ p['out']).to(sdt)
+            x = x + mm(y * z[3], p['out'])
             xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
-            kf = torch.relu(torch.lerp(xf, s.ffn_x, p['ffn_mix']).to(dt) @ p['ffn_key']).square()
-            x = x + (kf @ p['ffn_val']).to(sdt)
+            kf = torch.relu(mm(torch.lerp(xf, s.ffn_x, p['ffn_mix']), p['ffn_key'])).square()
+            x = x + mm(kf, p['ffn_val'])
             layers.append(LayerState7(xa, S.view(B, H, N, N), xf))
         x = F.layer_norm(x, (C,), *self.ln_out, LN_EPS)
-        return (x.to(dt) @ self.head).to(sdt), RWKV7State(layers)
+        return mm(x, self.head), RWKV7State(layers)
 
 RWKV7.rnn_runner = FastRNN7      # chapter 03c's fast_rnn (and so generate) picks it up
 

@@ -8,6 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     'tokenizer.py': ['--kb', '20', '--repeats', '1'],
+    'blas.py': ['--repeats', '1'],
     'inference.py': ['--n-layer', '1', '--n-embd', '32', '--vocab', '256', '--prompt', '16', '--tokens', '4', '--repeats', '1',
                      '--bf16', '--batch', '2', '--memory', '64', '--piece', '16'],
     'training.py': ['--n-embd', '16', '--vocab', '64', '--ctx-lens', '16', '--tokens-per-step', '64', '--warmup', '1',
