@@ -105,25 +105,29 @@ def fastest_library(products, dtype: torch.dtype) -> str:
     return min(t, key=t.get)
 
 class PreparedProducts:
-    "What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the faster library."
-    library = 'torch'
-    def choose_library(self, matrices):
-        "Time every product of one step (x of batch 1 times each prepared matrix M (..., n_in, n_out)) in both libraries."
-        products = [(torch.full((*M.shape[:-2], 1, M.shape[-2]), 0.5, dtype=M.dtype), M) for M in matrices]
-        self.library = fastest_library(products, self.dtype)
+    """What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the faster
+    library, one choice for the step (`library`, a vector times each matrix) and one for a prompt (`prefill_library`)."""
+    library = prefill_library = 'torch'
+    def choose_library(self, matrices, prefill_matrices=(), rows: int = 64):
+        "Time every product of one step (x of 1 row times each M (..., n_in, n_out)), and of a `rows`-token block of a prompt."
+        x_of = lambda M, n: torch.full((*M.shape[:-2], n, M.shape[-2]), 0.5, dtype=M.dtype)
+        self.library = fastest_library([(x_of(M, 1), M) for M in matrices], self.dtype)
+        self.prefill_library = fastest_library([(x_of(M, rows), M) for M in prefill_matrices], self.dtype) if prefill_matrices else 'torch'
 
-    def mm(self, x, M):
-        "x @ M: x cast to the runner's dtype, the product in its library, the result in the state dtype."
+    def mm(self, x, M, library: str | None = None):
+        "x @ M: x cast to the runner's dtype, the product in `library` (default the step's), the result in the state dtype."
         x = x.to(self.dtype)
-        return (blas_mm(x, M) if self.library == 'numpy' else x @ M).to(self.sdt)
+        return (blas_mm(x, M) if (library or self.library) == 'numpy' else x @ M).to(self.sdt)
 
-def one_blas_thread(step):
-    "Decorator for a runner's `step`: numpy's BLAS on one thread while it runs, when the runner multiplies in numpy."
-    @functools.wraps(step)
-    def run(self, *args, **kwargs):
-        if self.library != 'numpy': return step(self, *args, **kwargs)
-        with numpy_blas().limit(limits=1): return step(self, *args, **kwargs)
-    return run
+def one_blas_thread(library: str = 'library'):
+    "Decorator for a runner's method: numpy's BLAS on one thread while it runs, when the runner's `library` is numpy."
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            if getattr(self, library) != 'numpy': return method(self, *args, **kwargs)
+            with numpy_blas().limit(limits=1): return method(self, *args, **kwargs)
+        return run
+    return wrap
 
 
 # %% ../nbs/03c_generation.ipynb #b46a9379
@@ -151,15 +155,15 @@ class FastRNN(PreparedProducts):
                 ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
         self.head = M(model.head.weight)                                    # (C, V)
-        self.choose_library([p[n] for p in self.layers for n in ('att_kvr', 'att_out', 'ffn_key', 'ffn_rec', 'ffn_val')]
-                            + [self.head])                                  # every matrix of a step: torch or numpy?
+        layer_mats = [p[n] for p in self.layers for n in ('att_kvr', 'att_out', 'ffn_key', 'ffn_rec', 'ffn_val')]
+        self.choose_library(layer_mats + [self.head], layer_mats)           # torch or numpy, for a step and for a prompt
         self._model = weakref.ref(model)                                    # weak: the cache of fast_rnn must not keep it alive
 
     def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):
         "GPT mode over idx (B, T) in pieces (\"Long prompts\"), on the prepared weights: (logits of the last token (B, V), state)."
         return prefill_in_pieces(self, idx, state, piece, FastRNN.prefill_piece)   # prefill_piece: end of section 3
 
-    @one_blas_thread
+    @one_blas_thread()
     def step(self, idx, state: RWKVState | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
         model = self._model()
@@ -310,15 +314,16 @@ def wkv_blocked(w, u, k, v, state: WKVState | None = None, block: int | None = N
 
 
 # %% ../nbs/03c_generation.ipynb #8781ea57
+@one_blas_thread('prefill_library')
 def _prefill_piece(self: FastRNN, idx, state: RWKVState | None = None):
     "GPT mode over idx (B, T) on the prepared weights, the last block trimmed as in `prefill_last`: ((B, V), state)."
     model = self._model()
     B = model._check_idx(idx, 2) if model is not None else idx.shape[0]    # the model's own input checks
     if model is not None: model._check_state(state, B)
-    C, T, dt, sdt = self.C, idx.shape[1], self.dtype, self.sdt
+    C, T, sdt = self.C, idx.shape[1], self.sdt
     if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
     wkv = wkv_recurrent if B > 1 else wkv_blocked if T >= 64 else wkv_prefill   # the fastest here (see the timings)
-    mm = lambda x, M: (x.to(dt) @ M).to(sdt)                                # a product in the runner's dtype
+    mm = lambda x, M: self.mm(x, M, self.prefill_library)                   # a product in the runner's dtype and library
     x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
     layers = []
     for i, (p, s) in enumerate(zip(self.layers, state.layers)):
@@ -327,7 +332,7 @@ def _prefill_piece(self: FastRNN, idx, state: RWKVState | None = None):
         xx = token_shift(xa, s.att_x)
         n = 2 if last else 3                                                # the last block: k and v only, at every token
         xm = torch.lerp(xx, xa, p['att_mix'][:n, None]).view(n, B * T, C)   # the mixes, (n, B*T, C)
-        kvr = torch.bmm(xm.to(dt), p['att_kvr'][:n]).to(sdt).view(n, B, T, C)   # their products in one call
+        kvr = mm(xm, p['att_kvr'][:n]).view(n, B, T, C)                    # their products in one call
         y, ws = wkv(p['w'], p['u'], kvr[0], kvr[1], WKVState(s.aa, s.bb, s.pp))  # (B, T, C)
         if last:                                                            # from here on: the last two tokens (or one)
             xx, xa, x, y = xx[:, -2:], xa[:, -2:], x[:, -2:], y[:, -2:]
@@ -338,7 +343,7 @@ def _prefill_piece(self: FastRNN, idx, state: RWKVState | None = None):
         xxf = token_shift(xf, s.ffn_x)
         if last: xf, xxf, x = xf[:, -1:], xxf[:, -1:], x[:, -1:]            # channel-mix: the last token only
         xk, xr = torch.lerp(xxf, xf, p['ffn_mix'][:, None])                 # (B, T, C) each
-        kk = (xk.to(dt) @ p['ffn_key']).relu_().square_()                   # (B, T, F), in place
+        kk = mm(xk, p['ffn_key']).relu_().square_()                         # (B, T, F), in place
         x = torch.addcmul(x, torch.sigmoid(mm(xr, p['ffn_rec'])), mm(kk, p['ffn_val']))
         layers.append(LayerState(xa[:, -1].clone(), ws.aa, ws.bb, ws.pp, xf[:, -1].clone()))   # copies, not views
     x = F.layer_norm(x[:, -1], (C,), *self.ln_out, LN_EPS)                  # (B, C)

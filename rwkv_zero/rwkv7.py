@@ -426,8 +426,8 @@ class FastRNN7(PreparedProducts):
                 ffn_mix=vec(f.x_k), ffn_key=M(f.key.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
         self.head = M(model.head.weight)                                     # (C, V)
-        self.choose_library([p[n] for p in self.layers for n in ('rkv', 'lora_down', 'lora_up', 'out', 'ffn_key', 'ffn_val')]
-                            + [self.head])                                   # chapter 03c: torch or numpy's BLAS?
+        layer_mats = [p[n] for p in self.layers for n in ('rkv', 'lora_down', 'lora_up', 'out', 'ffn_key', 'ffn_val')]
+        self.choose_library(layer_mats + [self.head], layer_mats)            # chapter 03c: torch or numpy, step and prompt
         self.chunk_len = cfg.chunk_len                                       # WKV-7 chunks in prefill
         self._model = weakref.ref(model)
 
@@ -435,7 +435,7 @@ class FastRNN7(PreparedProducts):
         "GPT mode over idx (B, T) in pieces, on the prepared weights (state float32): (logits of the last token (B, V), state)."
         return prefill_in_pieces(self, idx, state, piece, FastRNN7.prefill_piece)   # prefill_piece: the next cell
 
-    @one_blas_thread
+    @one_blas_thread()
     def step(self, idx, state: RWKV7State | None = None):
         "RNN mode: idx (B,) -> (logits (B, V) in the state dtype, new state). The given state is not modified."
         model = self._model()
@@ -480,24 +480,25 @@ RWKV7.rnn_runner = FastRNN7      # chapter 03c's fast_rnn (and so generate) pick
 
 
 # %% ../nbs/08b_rwkv7.ipynb #f7920c1c
+@one_blas_thread('prefill_library')
 def _prefill_piece7(self: FastRNN7, idx, state: RWKV7State | None = None):
     "GPT mode over idx (B, T) on the prepared weights, the WKV-7 chunked: (logits of the last token (B, V), state)."
     model = self._model()
     B = model._check_idx(idx, 2) if model is not None else idx.shape[0]    # the model's own input checks
     if model is not None: model._check_state(state, B)
-    C, H, N, T, dt, sdt = self.C, self.H, self.N, idx.shape[1], self.dtype, self.sdt
+    C, H, N, T, sdt = self.C, self.H, self.N, idx.shape[1], self.sdt
     if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
-    mm = lambda x, M: (x.to(dt) @ M).to(sdt)                                # a product in the runner's dtype
+    mm = lambda x, M: self.mm(x, M, self.prefill_library)                   # a product in the runner's dtype and library
     hv = lambda t: t.view(B, T, H, N)                                       # (B, T, C) -> heads
     x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
     v_first, layers = None, []
     for i, (p, s) in enumerate(zip(self.layers, state.layers)):
         xa = F.layer_norm(x, (C,), *p['ln1'], LN_EPS)
         x6 = torch.lerp(xa, token_shift(xa, s.att_x), p['mix'][:, None])   # (6, B, T, C): all six mixes
-        r, k, v = torch.bmm(x6[:3].view(3, B * T, C).to(dt), p['rkv']).to(sdt).view(3, B, T, C)
-        h = torch.bmm(x6[2:].view(4, B * T, C).to(dt), p['lora_down'])     # (4, B*T, D): the LoRA bottlenecks
+        r, k, v = mm(x6[:3].view(3, B * T, C), p['rkv']).view(3, B, T, C)
+        h = mm(x6[2:].view(4, B * T, C), p['lora_down'])                   # (4, B*T, D): the LoRA bottlenecks
         h[1].tanh_(); h[3].sigmoid_()
-        z = (torch.bmm(h, p['lora_up']).to(sdt) + p['lora_bias']).view(4, B, T, C)
+        z = (mm(h, p['lora_up']) + p['lora_bias']).view(4, B, T, C)
         vg, w, a = torch.sigmoid(z[:3])
         w = torch.exp(w * -_EXP_M05)                                        # decay in (0.545, 1)
         kk = F.normalize(hv(k * p['k_k']), dim=-1)                          # (B, T, H, N) removal key
@@ -509,8 +510,8 @@ def _prefill_piece7(self: FastRNN7, idx, state: RWKV7State | None = None):
         y = y + ((hv(r * k) * p['r_k']).sum(-1, keepdim=True) * hv(v)).view(B, T, C)
         x = x + mm(y * z[3], p['out'])
         xf = F.layer_norm(x, (C,), *p['ln2'], LN_EPS)
-        kf = (torch.lerp(xf, token_shift(xf, s.ffn_x), p['ffn_mix']).to(dt) @ p['ffn_key']).relu_().square_()
-        x = x + (kf @ p['ffn_val']).to(sdt)
+        kf = mm(torch.lerp(xf, token_shift(xf, s.ffn_x), p['ffn_mix']), p['ffn_key']).relu_().square_()
+        x = x + mm(kf, p['ffn_val'])
         layers.append(LayerState7(xa[:, -1].clone(), S, xf[:, -1].clone()))   # copies, not views of (B, T, C)
     x = F.layer_norm(x[:, -1], (C,), *self.ln_out, LN_EPS)                  # (B, C): the head on the last token only
     return mm(x, self.head), RWKV7State(layers)
