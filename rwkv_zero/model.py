@@ -116,8 +116,9 @@ class PreparedProducts:
 
     def mm(self, x, M, library: str | None = None):
         "x @ M: x cast to the runner's dtype, the product in `library` (default the step's), the result in the state dtype."
-        x = x.to(self.dtype)
-        return (blas_mm(x, M) if (library or self.library) == 'numpy' else x @ M).to(self.sdt)
+        x = x.to(self.dtype)                                   # numpy cannot carry autograd: x with a graph stays in torch
+        numpy = (library or self.library) == 'numpy' and not x.requires_grad
+        return (blas_mm(x, M) if numpy else x @ M).to(self.sdt)
 
 def one_blas_thread(library: str = 'library'):
     "Decorator for a runner's method: numpy's BLAS on one thread while it runs, when the runner's `library` is numpy."
