@@ -1,5 +1,6 @@
-"""The same products in two BLAS libraries: PyTorch's (MKL in its x86 wheels) against numpy's (OpenBLAS in its
-wheels), for the shapes a World-sized RWKV meets (C=512, V=65536), ratios measured in one run.
+"""The same products in three libraries: PyTorch's default kernels (MKL in its x86 wheels for float32), numpy's BLAS
+(OpenBLAS in its wheels) and oneDNN with the weights packed in its blocked layout (chapter 03c's `PackedMatrix`),
+for the shapes a World-sized RWKV meets (C=512, V=65536), in float32 and bf16, ratios measured in one run.
 
     python bench/blas.py                 # 1 thread
     python bench/blas.py --threads 2     # PyTorch on 2 threads; numpy's BLAS stays on 1, as FastRNN runs it
@@ -15,7 +16,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rwkv_zero.model import blas_mm, numpy_blas
+from rwkv_zero.model import blas_mm, numpy_blas, PackedMatrix, fast_weight
 
 SHAPES = [  # (what, rows, n_in, n_out)
     ('C x C (r, k, v, output), batch 1', 1, 512, 512),
@@ -37,26 +38,33 @@ def main(argv=None):
     libs = ', '.join(f"{d['internal_api']} {d['version']}" for d in blas.info())
     torch_blas = 'MKL' if torch.backends.mkl.is_available() else 'its own BLAS'
     print(f'# bench/blas.py: torch {torch.__version__} ({torch_blas}) on {args.threads} threads; numpy\'s BLAS ({libs}) on 1; '
-          f'float32; medians of {args.repeats} interleaved rounds\n')
-    print('| product | torch µs | numpy µs | torch / numpy | max diff / std |')
-    print('|---|---:|---:|---:|---:|')
+          f'medians of {args.repeats} interleaved rounds\n')
+    print('| product | dtype | torch µs | numpy µs | oneDNN packed µs | torch / numpy | torch / packed | max diff / std |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|')
     g = torch.Generator().manual_seed(0)
     with torch.no_grad(), blas.limit(limits=1):
-        for what, rows, n_in, n_out in SHAPES:
-            n = min(64, max(1, int(64e6 // (n_in * n_out * 4))))          # distinct copies: 64 MB overflows the caches
-            Ms = [torch.randn(n_in, n_out, generator=g) for _ in range(n)]
-            x = torch.randn(rows, n_in, generator=g)
-            fns = {'torch': lambda: [x @ M for M in Ms], 'numpy': lambda: [blas_mm(x, M) for M in Ms]}
-            for f in fns.values(): f()                                      # warm-up
-            ts = {k: [] for k in fns}
-            for _ in range(args.repeats):
-                for k, f in fns.items():
-                    t0 = time.perf_counter(); f(); ts[k].append((time.perf_counter() - t0) / n)
-            t, u = (statistics.median(ts[k]) * 1e6 for k in ('torch', 'numpy'))
-            ref = x @ Ms[0]
-            diff = ((ref - blas_mm(x, Ms[0])).abs().max() / ref.std()).item()
-            print(f'| {what} | {t:,.0f} | {u:,.0f} | {t / u:.2f}x | {diff:.1e} |')
-
+        for dt in (torch.float32, torch.bfloat16):
+            for what, rows, n_in, n_out in SHAPES:
+                n = min(64, max(1, int(64e6 // (n_in * n_out * 4))))      # distinct copies: 64 MB of float32 overflows the caches
+                Ms = [fast_weight(torch.randn(n_out, n_in, generator=g), dt) for _ in range(n)]   # the order a runner uses
+                Ps = [PackedMatrix.of(M) for M in Ms]
+                x = torch.randn(rows, n_in, generator=g).to(dt)
+                fns = {'torch': lambda: [x @ M for M in Ms]}
+                if dt == torch.float32: fns['numpy'] = lambda: [blas_mm(x, M) for M in Ms]
+                if Ps[0] is not None: fns['packed'] = lambda: [P.mm(x) for P in Ps]
+                for f in fns.values(): f()                                  # warm-up
+                ts = {k: [] for k in fns}
+                for _ in range(args.repeats):
+                    for k, f in fns.items():
+                        t0 = time.perf_counter(); f(); ts[k].append((time.perf_counter() - t0) / n)
+                t = {k: statistics.median(v) * 1e6 for k, v in ts.items()}
+                ref = (x @ Ms[0]).float()
+                outs = ([blas_mm(x, Ms[0])] if 'numpy' in t else []) + ([Ps[0].mm(x)] if 'packed' in t else [])
+                diff = max([((ref - o.float()).abs().max() / ref.std()).item() for o in outs] or [0.0])
+                cell = lambda k: f'{t[k]:,.0f}' if k in t else '-'
+                ratio = lambda k: f"{t['torch'] / t[k]:.2f}x" if k in t else '-'
+                print(f"| {what} | {str(dt)[6:]} | {cell('torch')} | {cell('numpy')} | {cell('packed')} | {ratio('numpy')} | "
+                      f"{ratio('packed')} | {diff:.1e} |")
 
 if __name__ == '__main__':
     main()

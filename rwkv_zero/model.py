@@ -10,12 +10,12 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'numpy_blas', 'blas_mm', 'fastest_library', 'PreparedProducts',
-           'one_blas_thread', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn', 'prefill_in_pieces', 'prefill_last',
-           'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS', 'RWKVConfig', 'wkv_backend',
-           'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_', 'OFFICIAL_BLOCK_KEYS', 'official_keys',
-           'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError', 'MAX_SIZES', 'check_tensor',
-           'check_official_state_dict']
+__all__ = ['sample_logits', 'fastest_order', 'fast_weight', 'numpy_blas', 'blas_mm', 'PackedMatrix', 'fastest_library',
+           'PreparedProducts', 'one_blas_thread', 'FastRNN', 'bf16_native', 'choose_dtype', 'fast_rnn',
+           'prefill_in_pieces', 'prefill_last', 'wkv_blocked', 'stream_generate', 'generate', 'LN_EPS', 'WKV_BACKENDS',
+           'RWKVConfig', 'wkv_backend', 'LayerState', 'RWKVState', 'Block', 'RWKV', 'randomize_weights_',
+           'OFFICIAL_BLOCK_KEYS', 'official_keys', 'wkv_prefill', 'rnn_logits', 'plot_gpt_vs_rnn', 'CheckpointError',
+           'MAX_SIZES', 'check_tensor', 'check_official_state_dict']
 
 # %% ../nbs/03c_generation.ipynb #ae7ea648
 from .rwkv4 import *                               # chapter 03: the model, GPT mode, RNN mode
@@ -52,7 +52,7 @@ def sample_logits(logits, temperature: float = 1.0, top_p: float = 1.0, top_k: i
     return ids[0] if squeeze else ids
 
 # %% ../nbs/03c_generation.ipynb #39a71c7f
-import copy, functools, statistics, time, weakref
+import contextlib, copy, functools, statistics, time, weakref
 import torch.nn.functional as F
 from .rwkv4 import LayerState, LN_EPS
 
@@ -96,29 +96,84 @@ def blas_mm(x, M):
     import numpy as np
     return torch.from_numpy(np.matmul(x.numpy(), M.numpy()))
 
-def fastest_library(products, dtype: torch.dtype) -> str:
-    "'numpy' or 'torch': which library multiplies the (x, M) pairs of `products` faster, numpy's BLAS on one thread."
-    blas = numpy_blas()
-    if blas is None or dtype not in (torch.float32, torch.float64): return 'torch'
-    with torch.no_grad(), blas.limit(limits=1):
-        t = _median_time({'torch': lambda: [x @ M for x, M in products], 'numpy': lambda: [blas_mm(x, M) for x, M in products]})
+class PackedMatrix:
+    """A prepared matrix, or a stack of them, (..., n_in, n_out) kept in oneDNN's blocked layout (bf16 and float32):
+    `P.mm(x)` is `x @ M`. PyTorch reaches this layout only through internal ops (those its compiler uses), so
+    `PackedMatrix.of` returns None wherever they are missing or disagree with `x @ M`."""
+    def __init__(self, packs: list, shape: tuple): self.packs, self.shape = packs, tuple(shape)
+
+    @classmethod
+    def of(cls, M):
+        "Pack M (..., n_in, n_out), or None where this PyTorch cannot (checked on one product against x @ M)."
+        try:
+            packs = [torch.ops.mkldnn._reorder_linear_weight(Mi.t().contiguous(), 1) for Mi in M.reshape(-1, *M.shape[-2:])]
+            P = cls(packs, M.shape)
+            x = torch.linspace(-1, 1, M.shape[-2], dtype=M.dtype).expand(*M.shape[:-2], 1, M.shape[-2])
+            ref = (x @ M).float()
+            ok = ((P.mm(x).float() - ref).abs().max() <= 1e-2 * ref.abs().max() + 1e-6).item()
+        except (AttributeError, RuntimeError, NotImplementedError): return None
+        return P if ok else None
+
+    def __getitem__(self, i):
+        "The i-th matrix of a stack, or a slice of it, as `M[i]` would give."
+        if isinstance(i, int): return PackedMatrix([self.packs[i]], self.shape[1:])
+        return PackedMatrix(self.packs[i], (len(self.packs[i]), *self.shape[1:]))
+
+    def mm(self, x):
+        "x (..., rows, n_in) times the matrix, or x (k, rows, n_in) times a stack of k: one oneDNN call per matrix."
+        lin = lambda x, P: torch.ops.mkldnn._linear_pointwise(x, P, None, 'none', [], '')
+        if len(self.shape) == 2: return lin(x, self.packs[0])
+        return torch.stack([lin(xi, P) for xi, P in zip(x, self.packs)])
+
+def fastest_library(products, dtype: torch.dtype, among=('torch', 'numpy', 'onednn')) -> str:
+    """Which library multiplies the (x, M) pairs of `products` fastest: 'torch', 'numpy' (float32/64, its BLAS on
+    one thread) or 'onednn' (`PackedMatrix`, bf16 and float32), timed on these very matrices."""
+    with torch.no_grad():
+        fns = {'torch': lambda: [x @ M for x, M in products]}
+        blas = numpy_blas()
+        if 'numpy' in among and blas is not None and dtype in (torch.float32, torch.float64):
+            fns['numpy'] = lambda: [blas_mm(x, M) for x, M in products]
+        ok = 'onednn' in among and dtype in (torch.bfloat16, torch.float32)
+        packed = [PackedMatrix.of(M) for _, M in products] if ok else [None]
+        if all(P is not None for P in packed):
+            fns['onednn'] = lambda: [P.mm(x) for (x, _), P in zip(products, packed)]
+        if len(fns) == 1: return 'torch'
+        with blas.limit(limits=1) if 'numpy' in fns else contextlib.nullcontext():
+            t = _median_time(fns)
     return min(t, key=t.get)
 
 class PreparedProducts:
-    """What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the faster
-    library, one choice for the step (`library`, a vector times each matrix) and one for a prompt (`prefill_library`)."""
+    """What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the
+    fastest library, one choice for the step (`library`, a vector times each matrix) and, for tensors, one for a
+    prompt (`prefill_library`). A runner that picks 'onednn' keeps its matrices packed (`PackedMatrix`) instead."""
     library = prefill_library = 'torch'
-    def choose_library(self, matrices, prefill_matrices=(), rows: int = 64):
-        "Time every product of one step (x of 1 row times each M (..., n_in, n_out)), and of a `rows`-token block of a prompt."
+    def choose_library(self, names, rows: int = 64):
+        "Time every product of one step (1 row times each matrix `p[name]` of each layer, and the head), then a prompt's."
+        mats = [p[n] for p in self.layers for n in names]
         x_of = lambda M, n: torch.full((*M.shape[:-2], n, M.shape[-2]), 0.5, dtype=M.dtype)
-        self.library = fastest_library([(x_of(M, 1), M) for M in matrices], self.dtype)
-        self.prefill_library = fastest_library([(x_of(M, rows), M) for M in prefill_matrices], self.dtype) if prefill_matrices else 'torch'
+        self._names = names
+        self.library = fastest_library([(x_of(M, 1), M) for M in mats + [self.head]], self.dtype)
+        if self.library == 'onednn': self.use_onednn()
+        else:
+            # a prompt: PyTorch or numpy on these same tensors (a second, packed copy is not worth its memory)
+            self.prefill_library = fastest_library([(x_of(M, rows), M) for M in mats], self.dtype, among=('torch', 'numpy'))
+
+    def use_onednn(self):
+        "Keep every matrix in oneDNN's packed layout from now on (it replaces them: one copy of the weights)."
+        for p in self.layers:
+            for n in self._names: p[n] = p[n] if isinstance(p[n], PackedMatrix) else PackedMatrix.of(p[n])
+        self.head = self.head if isinstance(self.head, PackedMatrix) else PackedMatrix.of(self.head)
+        if self.head is None: raise RuntimeError("this PyTorch cannot pack weights for oneDNN (PackedMatrix.of gave None)")
+        self.library = self.prefill_library = 'onednn'
+        return self
 
     def mm(self, x, M, library: str | None = None):
         "x @ M: x cast to the runner's dtype, the product in `library` (default the step's), the result in the state dtype."
         x = x.to(self.dtype)                                   # numpy cannot carry autograd: x with a graph stays in torch
-        numpy = (library or self.library) == 'numpy' and not x.requires_grad
-        return (blas_mm(x, M) if numpy else x @ M).to(self.sdt)
+        if isinstance(M, PackedMatrix): y = M.mm(x)
+        elif (library or self.library) == 'numpy' and not x.requires_grad: y = blas_mm(x, M)
+        else: y = x @ M
+        return y.to(self.sdt)
 
 def one_blas_thread(library: str = 'library'):
     "Decorator for a runner's method: numpy's BLAS on one thread while it runs, when the runner's `library` is numpy."
@@ -156,8 +211,7 @@ class FastRNN(PreparedProducts):
                 ffn_key=M(f.key.weight), ffn_rec=M(f.receptance.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (d(model.ln_out.weight), d(model.ln_out.bias))
         self.head = M(model.head.weight)                                    # (C, V)
-        layer_mats = [p[n] for p in self.layers for n in ('att_kvr', 'att_out', 'ffn_key', 'ffn_rec', 'ffn_val')]
-        self.choose_library(layer_mats + [self.head], layer_mats)           # torch or numpy, for a step and for a prompt
+        self.choose_library(('att_kvr', 'att_out', 'ffn_key', 'ffn_rec', 'ffn_val'))   # whose products: for a step, a prompt
         self._model = weakref.ref(model)                                    # weak: the cache of fast_rnn must not keep it alive
 
     def prefill(self, idx, state: RWKVState | None = None, piece: int = 1024):

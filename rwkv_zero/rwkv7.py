@@ -426,8 +426,7 @@ class FastRNN7(PreparedProducts):
                 ffn_mix=vec(f.x_k), ffn_key=M(f.key.weight), ffn_val=M(f.value.weight)))
         self.ln_out = (vec(model.ln_out.weight), vec(model.ln_out.bias))
         self.head = M(model.head.weight)                                     # (C, V)
-        layer_mats = [p[n] for p in self.layers for n in ('rkv', 'lora_down', 'lora_up', 'out', 'ffn_key', 'ffn_val')]
-        self.choose_library(layer_mats + [self.head], layer_mats)            # chapter 03c: torch or numpy, step and prompt
+        self.choose_library(('rkv', 'lora_down', 'lora_up', 'out', 'ffn_key', 'ffn_val'))   # chapter 03c: which library
         self.chunk_len = cfg.chunk_len                                       # WKV-7 chunks in prefill
         self._model = weakref.ref(model)
 
