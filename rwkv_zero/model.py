@@ -144,36 +144,37 @@ def fastest_library(products, dtype: torch.dtype, among=('torch', 'numpy', 'oned
 
 class PreparedProducts:
     """What the prepared runners (`FastRNN`, chapter 08b's `FastRNN7`) share: products in their dtype and in the
-    fastest library, one choice for the step (`library`, a vector times each matrix) and, for tensors, one for a
-    prompt (`prefill_library`). A runner that picks 'onednn' keeps its matrices packed (`PackedMatrix`) instead."""
-    library = prefill_library = 'torch'
+    fastest library, one choice for the step (`library`, a vector times each matrix; its product is `mm`) and one
+    for a prompt (`prefill_library`, `mm_prefill`). A runner on 'onednn' keeps its matrices packed (`PackedMatrix`)."""
     def choose_library(self, names, rows: int = 64):
         "Time every product of one step (1 row times each matrix `p[name]` of each layer, and the head), then a prompt's."
+        self._names = names
         mats = [p[n] for p in self.layers for n in names]
         x_of = lambda M, n: torch.full((*M.shape[:-2], n, M.shape[-2]), 0.5, dtype=M.dtype)
-        self._names = names
-        self.library = fastest_library([(x_of(M, 1), M) for M in mats + [self.head]], self.dtype)
-        if self.library == 'onednn': self.use_onednn()
-        else:
-            # a prompt: PyTorch or numpy on these same tensors (a second, packed copy is not worth its memory)
-            self.prefill_library = fastest_library([(x_of(M, rows), M) for M in mats], self.dtype, among=('torch', 'numpy'))
+        lib = fastest_library([(x_of(M, 1), M) for M in mats + [self.head]], self.dtype)
+        # a prompt: PyTorch or numpy on these same tensors (a second, packed copy is not worth its memory)
+        pre = None if lib == 'onednn' else fastest_library([(x_of(M, rows), M) for M in mats], self.dtype, among=('torch', 'numpy'))
+        return self.use_library(lib, pre)
 
-    def use_onednn(self):
-        "Keep every matrix in oneDNN's packed layout from now on (it replaces them: one copy of the weights)."
-        for p in self.layers:
-            for n in self._names: p[n] = p[n] if isinstance(p[n], PackedMatrix) else PackedMatrix.of(p[n])
-        self.head = self.head if isinstance(self.head, PackedMatrix) else PackedMatrix.of(self.head)
-        if self.head is None: raise RuntimeError("this PyTorch cannot pack weights for oneDNN (PackedMatrix.of gave None)")
-        self.library = self.prefill_library = 'onednn'
+    def use_library(self, library: str, prefill_library: str | None = None):
+        "Multiply in `library` from now on, a prompt in `prefill_library` (default the same); 'onednn' packs every matrix."
+        if library == 'onednn':                                       # the packed copy replaces the matrices
+            for p in self.layers:
+                for n in self._names: p[n] = p[n] if isinstance(p[n], PackedMatrix) else PackedMatrix.of(p[n])
+            self.head = self.head if isinstance(self.head, PackedMatrix) else PackedMatrix.of(self.head)
+            if self.head is None: raise RuntimeError("this PyTorch cannot pack weights for oneDNN (PackedMatrix.of gave None)")
+            prefill_library = 'onednn'
+        self.library, self.prefill_library = library, prefill_library or library
+        self.mm, self.mm_prefill = self.product(self.library), self.product(self.prefill_library)
         return self
 
-    def mm(self, x, M, library: str | None = None):
-        "x @ M: x cast to the runner's dtype, the product in `library` (default the step's), the result in the state dtype."
-        x = x.to(self.dtype)                                   # numpy cannot carry autograd: x with a graph stays in torch
-        if isinstance(M, PackedMatrix): y = M.mm(x)
-        elif (library or self.library) == 'numpy' and not x.requires_grad: y = blas_mm(x, M)
-        else: y = x @ M
-        return y.to(self.sdt)
+    def product(self, library: str):
+        "x @ M in `library`, x cast to the runner's dtype and the result to the state dtype (no casts when they agree)."
+        dt, sdt = self.dtype, self.sdt
+        if library == 'onednn': f = lambda x, M: M.mm(x)
+        elif library == 'numpy': f = lambda x, M: x @ M if x.requires_grad else blas_mm(x, M)   # numpy cannot carry autograd
+        else: f = torch.matmul
+        return f if dt == sdt else lambda x, M: f(x.to(dt), M).to(sdt)
 
 def one_blas_thread(library: str = 'library'):
     "Decorator for a runner's method: numpy's BLAS on one thread while it runs, when the runner's `library` is numpy."
@@ -378,7 +379,7 @@ def _prefill_piece(self: FastRNN, idx, state: RWKVState | None = None):
     C, T, sdt = self.C, idx.shape[1], self.sdt
     if state is None: state = RWKVState.fresh(self.n_layer, B, C, dtype=sdt, device=idx.device)
     wkv = wkv_recurrent if B > 1 else wkv_blocked if T >= 64 else wkv_prefill   # the fastest here (see the timings)
-    mm = lambda x, M: self.mm(x, M, self.prefill_library)                   # a product in the runner's dtype and library
+    mm = self.mm_prefill                                                    # a product in the runner's dtype and library
     x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
     layers = []
     for i, (p, s) in enumerate(zip(self.layers, state.layers)):

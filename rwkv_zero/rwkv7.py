@@ -487,7 +487,7 @@ def _prefill_piece7(self: FastRNN7, idx, state: RWKV7State | None = None):
     if model is not None: model._check_state(state, B)
     C, H, N, T, sdt = self.C, self.H, self.N, idx.shape[1], self.sdt
     if state is None: state = RWKV7State.fresh(self.n_layer, B, C, N, dtype=sdt, device=idx.device)
-    mm = lambda x, M: self.mm(x, M, self.prefill_library)                   # a product in the runner's dtype and library
+    mm = self.mm_prefill                                                    # a product in the runner's dtype and library
     hv = lambda t: t.view(B, T, H, N)                                       # (B, T, C) -> heads
     x = F.layer_norm(self.emb[idx].to(sdt), (C,), *self.ln0, LN_EPS)        # (B, T, C)
     v_first, layers = None, []
