@@ -111,7 +111,7 @@ class PackedMatrix:
             x = torch.linspace(-1, 1, M.shape[-2], dtype=M.dtype).expand(*M.shape[:-2], 1, M.shape[-2])
             ref = (x @ M).float()
             ok = ((P.mm(x).float() - ref).abs().max() <= 1e-2 * ref.abs().max() + 1e-6).item()
-        except (AttributeError, RuntimeError, NotImplementedError): return None
+        except Exception: return None                           # internal ops: any failure means "not here"
         return P if ok else None
 
     def __getitem__(self, i):
