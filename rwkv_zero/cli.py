@@ -445,6 +445,12 @@ def _doctor_checks():
     idx = torch.randint(0, 64, (1, 16), generator=torch.Generator().manual_seed(0))
     with torch.no_grad(): gpt = m(idx); err = (gpt - rnn_logits(m, idx)).abs().max().item() / gpt.std().item()
     yield 'GPT = RNN', err < 1e-4, True, f"max |GPT mode - RNN mode| = {err:.1e} of the logits' std ({time.perf_counter() - t0:.2f} s)"
+    from rwkv_zero.model import numpy_blas, PackedMatrix, bf16_native   # chapter 03c: what the fast path can use
+    blas = numpy_blas()
+    libs = ['PyTorch' + (' (MKL)' if torch.backends.mkl.is_available() else '')]
+    libs += [f"numpy's {d['internal_api']} {d['version']}" for d in blas.info()] if blas else ["numpy's BLAS not usable (threads not settable)"]
+    libs += ["oneDNN packing" if PackedMatrix.of(torch.eye(4)) is not None else "no oneDNN packing"]
+    yield 'math libraries', True, False, ', '.join(libs) + f"; bf16 instructions: {'yes' if bf16_native() else 'no'}"
     tv = _version('triton')
     yield 'triton', True, False, tv or ('not installed (optional: Linux only; chapter 06 then explains and skips its kernel cells)')
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
