@@ -190,7 +190,7 @@ def one_blas_thread(library: str = 'library'):
 # %% ../nbs/03c_generation.ipynb #b46a9379
 class FastRNN(PreparedProducts):
     """RNN mode of an RWKV-4 with weights prepared once: each matrix in its fastest memory order, in `dtype`, multiplied
-    in the faster library (`mm`); state float32."""
+    in the fastest library (`mm`); state float32."""
     def __init__(self, model: RWKV, dtype: torch.dtype | None = None):
         self.dtype = dtype or model.emb.weight.dtype                        # dtype of the matrix products
         self.sdt = model.state_dtype                                        # dtype of the state and the vectors

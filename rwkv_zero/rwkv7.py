@@ -395,7 +395,7 @@ def randomize_rwkv7_(model: RWKV7, seed: int = 0) -> RWKV7:
 # %% ../nbs/08b_rwkv7.ipynb #cef9458a
 class FastRNN7(PreparedProducts):
     """RNN mode of an `RWKV7` with its weights prepared once: matrices in their fastest memory order and in `dtype`,
-    products that share a shape batched into one call, in the faster library (`mm`); state float32. Checked against
+    products that share a shape batched into one call, in the fastest library (`mm`); state float32. Checked against
     `RWKV7.step`."""
     def __init__(self, model: RWKV7, dtype: torch.dtype | None = None):
         cfg = model.config
